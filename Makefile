@@ -1,0 +1,42 @@
+# The two commands of the README are `make dev` (run the platform) and `make test` (run the
+# tests). Both install what they need first; uv is installed with pip when it is missing.
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+LOCATIONS := data_platform ags_project agaj_project
+DBT_PROJECTS := data_platform_dbt ags_dbt agaj_dbt
+export DAGSTER_HOME ?= $(CURDIR)/.local/dagster_home
+
+.PHONY: install prepare dev test lint format clean
+
+$(UV):
+	python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
+
+install: $(UV)
+	$(UV) sync --frozen
+
+## Prepare every dbt project's manifest.json ahead (dbt parse), as CI and the image do.
+prepare: install
+	$(UV) run python -m data_platform.prepare
+
+## Run the platform locally: Dagster UI on http://127.0.0.1:3000 with every code location.
+dev: install
+	mkdir -p "$(DAGSTER_HOME)"
+	$(UV) run dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+## Run the test suite (prepares manifests itself).
+test: install
+	$(UV) run pytest --cov=data_platform --cov=ags_project --cov=agaj_project --cov-report=term
+
+lint: install prepare
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	for project in $(DBT_PROJECTS); do \
+		(cd dbt_submodules/$$project && ../../.venv/bin/sqlfluff lint models) || exit 1; \
+	done
+
+format: install
+	$(UV) run ruff format .
+	$(UV) run ruff check --fix .
+
+clean:
+	rm -rf .local dbt_submodules/*/target dbt_submodules/*/logs

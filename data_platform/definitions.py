@@ -1,0 +1,11 @@
+"""Code location ``data_platform``: the shared reference data (communes, NIS codes, population)."""
+
+import dagster as dg
+
+from data_platform.factory import build_location_definitions
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """Definitions of the ``data_platform`` code location, built when the location loads."""
+    return build_location_definitions("data_platform")

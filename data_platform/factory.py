@@ -1,0 +1,126 @@
+"""The one factory that turns a registered code location into Dagster definitions.
+
+An administration's ``definitions.py`` is three lines that call :func:`build_location_definitions`
+with its location name; everything else (dbt project, manifest, translator, raw assets, dbt
+tests as asset checks, resources) is decided here, identically for every location.
+"""
+
+import functools
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+
+from data_platform.locations import CodeLocation, get_location
+from data_platform.raw import build_raw_assets
+from data_platform.settings import prepare_storage
+from data_platform.translator import PlatformDbtTranslator
+
+
+class ManifestError(RuntimeError):
+    """A code location's dbt manifest is missing or cannot be read."""
+
+
+@functools.cache
+def dbt_project(location_name: str) -> DbtProject:
+    """Return the (cached) :class:`DbtProject` of a registered code location.
+
+    The manifest is ``target/manifest.json`` in the dbt project folder. It is prepared on the fly
+    only under ``dagster dev`` (:meth:`DbtProject.prepare_if_dev`); everywhere else it must have
+    been prepared ahead (``make prepare``, the test session, the Docker build).
+
+    Raises:
+        KeyError: the location is not registered.
+    """
+    location = get_location(location_name)
+    return DbtProject(project_dir=location.dbt_project_dir, profiles_dir=location.dbt_project_dir)
+
+
+def prepare_manifest(location_name: str) -> None:
+    """Parse the location's dbt project now (``dbt parse``) and write its ``manifest.json``.
+
+    Raises:
+        KeyError: the location is not registered.
+        dagster_dbt.errors.DagsterDbtCliRuntimeError: dbt cannot parse the project.
+    """
+    project = dbt_project(location_name)
+    project.preparer.prepare(project)
+
+
+def load_manifest(location: CodeLocation, project: DbtProject) -> dict[str, Any]:
+    """Read and check the location's ``manifest.json``.
+
+    Args:
+        location: the code location (named in the error).
+        project: its dbt project.
+
+    Returns:
+        The manifest as a dictionary.
+
+    Raises:
+        ManifestError: the file is missing, is not JSON, or is not a dbt manifest; the message
+            names the location, the path and how to rebuild it.
+    """
+    path = project.manifest_path
+    hint = f"rebuild it with `make prepare` (dbt parse in {project.project_dir})"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ManifestError(
+            f"Code location {location.name!r}: dbt manifest {path} does not exist; {hint}"
+        ) from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ManifestError(
+            f"Code location {location.name!r}: dbt manifest {path} is not valid JSON ({error});"
+            f" {hint}"
+        ) from error
+    if not isinstance(manifest, Mapping) or not {"nodes", "sources", "metadata"} <= manifest.keys():
+        raise ManifestError(
+            f"Code location {location.name!r}: {path} is not a dbt manifest"
+            f" (no nodes/sources/metadata); {hint}"
+        )
+    return dict(manifest)
+
+
+def build_location_definitions(location_name: str) -> dg.Definitions:
+    """Build the Dagster definitions of one registered code location.
+
+    Args:
+        location_name: a name registered in :data:`data_platform.locations.LOCATIONS`,
+            e.g. ``"ags_project"``.
+
+    Returns:
+        Definitions holding the location's raw assets, its dbt assets (``dbt build``, streaming
+        row counts and column metadata; dbt tests become asset checks) and the ``dbt`` resource.
+
+    Raises:
+        KeyError: the location is not registered.
+        ManifestError: its dbt manifest is missing or broken (the other locations, loaded by
+            their own processes, are unaffected).
+    """
+    location = get_location(location_name)
+    project = dbt_project(location_name)
+    project.prepare_if_dev()
+    manifest = load_manifest(location, project)
+    translator = PlatformDbtTranslator(location)
+
+    @dbt_assets(
+        manifest=manifest,
+        project=project,
+        dagster_dbt_translator=translator,
+        name=f"{location.dbt_project}_dbt_assets",
+        # One dbt run at a time per DuckDB file: DuckDB allows a single writer.
+        pool=f"duckdb_{location.dbt_project}",
+    )
+    def _dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        prepare_storage(location.dbt_project)
+        yield from (
+            dbt.cli(["build"], context=context).stream().fetch_row_counts().fetch_column_metadata()
+        )
+
+    return dg.Definitions(
+        assets=[*build_raw_assets(manifest, translator, location), _dbt_assets],
+        resources={"dbt": DbtCliResource(project_dir=project)},
+    )

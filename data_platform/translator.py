@@ -1,0 +1,102 @@
+"""The one translator from dbt resources to Dagster assets, shared by every code location.
+
+It owns the platform's naming rules (see ``docs/dbt_conventions.md``):
+
+* a dbt model or seed of project ``P`` has the key ``[P, <name>]``;
+* a raw source table has the key ``[P, "raw", <source>, <table>]`` (the raw asset that lands
+  the file in the lake has the same key, so dbt models depend on it);
+* a source whose ``meta.published_by`` names another dbt project ``Q`` is that project's mart:
+  key ``[Q, <table>]``, which draws the edge across code locations in the asset graph.
+
+Groups are ``<project>_<layer>`` (``raw``, ``seeds``, ``staging``, ``intermediate``, ``marts``);
+every asset is owned by its location's owner and tagged with its layer and administration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+
+from data_platform.locations import CodeLocation
+
+LAYERS = ("staging", "intermediate", "marts")
+
+
+def resource_meta(dbt_resource_props: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a dbt resource's ``meta``, merged from its ``meta`` and its ``config.meta``.
+
+    Args:
+        dbt_resource_props: one node or source of ``manifest.json``.
+
+    Returns:
+        The merged mapping (``config.meta`` wins, as in dbt >= 1.10).
+    """
+    config_meta = (dbt_resource_props.get("config") or {}).get("meta") or {}
+    return {**(dbt_resource_props.get("meta") or {}), **config_meta}
+
+
+def layer_of(dbt_resource_props: Mapping[str, Any]) -> str:
+    """Return the layer of a dbt resource: ``raw``, ``seeds``, ``staging``, ``intermediate``,
+    ``marts`` or ``other``, read from the resource type and its folder (``fqn``).
+    """
+    resource_type = dbt_resource_props.get("resource_type")
+    if resource_type == "source":
+        return "raw"
+    if resource_type == "seed":
+        return "seeds"
+    fqn = dbt_resource_props.get("fqn") or []
+    folder = fqn[1] if len(fqn) > 2 else ""
+    return folder if folder in LAYERS else "other"
+
+
+class PlatformDbtTranslator(DagsterDbtTranslator):
+    """Translate the dbt project of one code location into namespaced Dagster assets.
+
+    Args:
+        location: the code location whose dbt project is translated.
+    """
+
+    def __init__(self, location: CodeLocation):
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_code_references=True))
+        self.location = location
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        """Return ``[project, name]``, ``[project, "raw", source, table]`` or, for a mart
+        published by another location, ``[publisher, table]``.
+        """
+        project = dbt_resource_props.get("package_name") or self.location.dbt_project
+        if dbt_resource_props.get("resource_type") == "source":
+            publisher = resource_meta(dbt_resource_props).get("published_by")
+            if publisher:
+                return dg.AssetKey([publisher, dbt_resource_props["name"]])
+            return dg.AssetKey(
+                [project, "raw", dbt_resource_props["source_name"], dbt_resource_props["name"]]
+            )
+        return dg.AssetKey([project, dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        """Return ``<project>_<layer>``, e.g. ``ags_marts``."""
+        return f"{self.location.dbt_project}_{layer_of(dbt_resource_props)}"
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
+        """Return the owner of the location (``team:<administration>``)."""
+        return [self.location.owner]
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        """Return dbt's tags plus ``layer`` and ``administration`` tags."""
+        return {
+            **super().get_tags(dbt_resource_props),
+            "layer": layer_of(dbt_resource_props),
+            "administration": self.location.dbt_project,
+        }
+
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Return dbt's metadata (column schema, relation) plus the location and dbt version."""
+        return {
+            **super().get_metadata(dbt_resource_props),
+            "code_location": self.location.name,
+            "dbt_resource_type": dbt_resource_props.get("resource_type", ""),
+        }
