@@ -3,15 +3,10 @@
 Both are read from environment variables **when a function is called**, never at import time,
 so that a code location can be imported anywhere (CI, the Docker build) without configuration.
 
-=============================  ==============================================  ===================
-Variable                       Meaning                                         Default
-=============================  ==============================================  ===================
-``DATA_PLATFORM_LAKE_ROOT``    root of the lake: ``raw/<dataset>/`` holds      ``<repo>/.local/lake``
-                               landed files, ``marts/<dbt project>/`` the
-                               published Parquet marts
-``DATA_PLATFORM_WAREHOUSE_DIR``  folder of the DuckDB files, one per dbt       ``<repo>/.local/warehouse``
-                               project (``<project>.duckdb``)
-=============================  ==============================================  ===================
+* ``DATA_PLATFORM_LAKE_ROOT``: root of the lake; ``raw/<dataset>/`` holds the landed files,
+  ``marts/<dbt project>/`` the published Parquet marts. Default: ``<repo>/.local/lake``.
+* ``DATA_PLATFORM_WAREHOUSE_DIR``: folder of the DuckDB files, one per dbt project
+  (``<project>.duckdb``). Default: ``<repo>/.local/warehouse``.
 
 The dbt profiles read the same variables, with defaults relative to the dbt project folder that
 point at the same place (``../../.local/...``).

@@ -39,8 +39,10 @@ def resource_meta(dbt_resource_props: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def layer_of(dbt_resource_props: Mapping[str, Any]) -> str:
-    """Return the layer of a dbt resource: ``raw``, ``seeds``, ``staging``, ``intermediate``,
-    ``marts`` or ``other``, read from the resource type and its folder (``fqn``).
+    """Return the layer of a dbt resource, read from its type and its folder (``fqn``).
+
+    Returns:
+        ``raw`` (sources), ``seeds``, ``staging``, ``intermediate``, ``marts`` or ``other``.
     """
     resource_type = dbt_resource_props.get("resource_type")
     if resource_type == "source":
@@ -64,8 +66,11 @@ class PlatformDbtTranslator(DagsterDbtTranslator):
         self.location = location
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
-        """Return ``[project, name]``, ``[project, "raw", source, table]`` or, for a mart
-        published by another location, ``[publisher, table]``.
+        """Return the asset key of a dbt model, seed or source.
+
+        Returns:
+            ``[project, name]``, ``[project, "raw", source, table]`` or, for a mart published
+            by another location, ``[publisher, table]``.
         """
         project = dbt_resource_props.get("package_name") or self.location.dbt_project
         if dbt_resource_props.get("resource_type") == "source":
