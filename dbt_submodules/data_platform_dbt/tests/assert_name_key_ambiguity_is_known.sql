@@ -13,8 +13,7 @@ communes as (
 
 flagged as (
 
-    select
-        'flagged ' || nis_code as problem
+    select 'flagged ' || nis_code as problem
     from communes
     where is_name_key_ambiguous and nis_code <> '62093'
 
@@ -52,7 +51,10 @@ fan_out as (
     union all
 
     select 'free-text join no longer fans out on 62093' as problem
-    where not exists (select 1 from free_text_join where nis_code = '62093')
+    where not exists (
+        select 1 from free_text_join
+        where nis_code = '62093'
+    )
 
 )
 

@@ -27,8 +27,10 @@ published as (
 
 expected as (
 
-    select *
-    from (values (2018, 589), (2019, 581), (2020, 581)) as t (year, file_rows)
+    select
+        v.year,
+        v.file_rows
+    from (values (2018, 589), (2019, 581), (2020, 581)) as v (year, file_rows)
 
 )
 

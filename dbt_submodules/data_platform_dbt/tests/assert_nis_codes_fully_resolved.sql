@@ -23,12 +23,20 @@ crosswalk_codes as (
 
 ),
 
+seen_codes as (
+
+    select nis_code from yearly_codes
+    union
+    select nis_code from crosswalk_codes
+
+),
+
 unmapped as (
 
-    select 'unmapped ' || codes.nis_code as problem
-    from (select nis_code from yearly_codes union select nis_code from crosswalk_codes) as codes
+    select 'unmapped ' || seen_codes.nis_code as problem
+    from seen_codes
     left join map
-        on codes.nis_code = map.nis_code
+        on seen_codes.nis_code = map.nis_code
     where map.current_nis_code is null
 
 ),
@@ -44,7 +52,12 @@ unresolved as (
 
 expected as (
 
-    select *
+    select
+        v.nis_code,
+        v.current_nis_code,
+        v.mapping_type,
+        v.has_partial_transfer,
+        v.changed_on
     from (
         values
         ('44029', '44084', 'merged', false, '2019-01-01'::date),
@@ -54,7 +67,7 @@ expected as (
         ('82003', '82039', 'merged', true, '2024-12-02'::date),
         ('73009', '73111', 'merged', false, '2025-01-01'::date),
         ('11002', '11002', 'identity', false, null::date)
-    ) as t (nis_code, current_nis_code, mapping_type, has_partial_transfer, changed_on)
+    ) as v (nis_code, current_nis_code, mapping_type, has_partial_transfer, changed_on)
 
 ),
 
@@ -72,16 +85,33 @@ wrong_examples as (
 
 ),
 
+-- Seneffe, La Louvière, Silly (2019), Bastogne, Bertogne (2025)
+listed_partial_transfers as (
+
+    select v.nis_code
+    from (values ('52063'), ('55022'), ('55039'), ('82003'), ('82005')) as v (nis_code)
+
+),
+
+flagged_partial_transfers as (
+
+    select nis_code
+    from map
+    where has_partial_transfer
+
+),
+
 partial_transfers as (
 
-    select 'partial transfer set differs at ' || coalesce(flagged.nis_code, listed.nis_code) as problem
-    from (select nis_code from map where has_partial_transfer) as flagged
-    full outer join (
-        select nis_code
-        from (values ('52063'), ('55022'), ('55039'), ('82003'), ('82005')) as t (nis_code)
-    ) as listed
-        on flagged.nis_code = listed.nis_code
-    where flagged.nis_code is null or listed.nis_code is null
+    select
+        'partial transfer set differs at '
+        || coalesce(flagged_partial_transfers.nis_code, listed_partial_transfers.nis_code) as problem
+    from flagged_partial_transfers
+    full outer join listed_partial_transfers
+        on flagged_partial_transfers.nis_code = listed_partial_transfers.nis_code
+    where
+        flagged_partial_transfers.nis_code is null
+        or listed_partial_transfers.nis_code is null
 
 )
 

@@ -4,7 +4,10 @@ with
 
 expected as (
 
-    select *
+    select
+        v.model_name,
+        v.year,
+        v.total
     from (
         values
         ('fct_commune_population', 2018, 11376070::bigint),
@@ -12,7 +15,7 @@ expected as (
         ('fct_commune_population', 2020, 11492641::bigint),
         ('dim_communes.population_2020', 2020, 11492641::bigint),
         ('dim_arrondissements.population_2020', 2020, 11492641::bigint)
-    ) as t (model_name, year, total)
+    ) as v (model_name, year, total)
 
 ),
 

