@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'int_commune_populations_aggregated'}}}) }}
+
 -- Mapping the 589 old communes to the 565 communes of 2025 loses and duplicates nothing: every commune
 -- of dim_communes has a row for 2001 and 2013, and the communes of each year add up to the country row.
 with

@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_youth_population_communes'}}}) }}
+
 -- Youth (0-19) and total population of the FWB territory, computed from the raw file alone: regions
 -- 03000 (Wallonia) + 04000 (Brussels) minus the 9 German-speaking communes (63001, 63012, 63013, 63023,
 -- 63040, 63048, 63061, 63067, 63087, codes unchanged since 1977).

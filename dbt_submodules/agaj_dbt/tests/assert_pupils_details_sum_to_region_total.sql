@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_pupils_communes_2013'}}}) }}
+
 -- The commune rows of each file add up exactly to its region total row (03000): 143,330 pre-school and
 -- 257,514 primary pupils in 2013-14, 400,844 in all. The mart (261 communes of today) keeps every pupil.
 with

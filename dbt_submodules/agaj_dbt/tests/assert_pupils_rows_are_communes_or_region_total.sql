@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'int_commune_pupils_mapped'}}}) }}
+
 -- Each file mixes one region total row with the commune rows. Every row must be either that total
 -- (Wallonia, written "3000" without its leading zero and padded to 03000 in staging; exactly one per
 -- file) or a commune code of map_nis_codes (262 Walloon communes of before 2019 per file).

@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'int_population_areas_classified'}}}) }}
+
 -- Each area code of the Statbel file must be found in at most one of the reference tables used to tell
 -- the levels apart (regions, provinces, arrondissements, commune codes of map_nis_codes): otherwise the
 -- classification in int_population_areas_classified would depend on the order of its case branches.

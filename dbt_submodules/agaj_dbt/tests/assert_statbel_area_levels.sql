@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'int_population_areas_classified'}}}) }}
+
 -- The 646 area codes of the Statbel file, classified with the shared reference tables: 1 country,
 -- 3 regions, 10 provinces (incl. the Brabant provinces 20001 and 20002), 42 arrondissements of today,
 -- 589 communes of before 2019, and 54000 alone unclassified (arrondissement of Mouscron, abolished

@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'int_population_areas_classified'}}}) }}
+
 -- The commune rows (589 communes of before 2019) must add up to the country row 01000 for each year,
 -- sex and age band: the file mixes levels, and no commune may be missing or counted twice.
 with

@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_youth_population_communes'}}}) }}
+
 -- In each youth mart, the 0-19 population is the sum of its four 5-year bands and never exceeds the
 -- total population.
 with
