@@ -55,7 +55,7 @@ final as (
         {{ mask_phone_numbers('lieu_de_rendez_vous') }} as meeting_point,
         {{ mask_phone_numbers('infos_rendez_vous') }} as meeting_point_info,
         {{ mask_phone_numbers('gare') }} as public_transport,
-        coalesce(json_array_length(traces_gpx), 0) as gpx_tracks,
+        cast(coalesce(json_array_length(traces_gpx), 0) as integer) as gpx_tracks,
         {{ oui_non_to_boolean('"15km"') }} as has_15km_route,
         {{ oui_non_to_boolean('"10km"') }} as has_extra_10km_walk,
         {{ oui_non_to_boolean('pmr') }} as is_wheelchair_accessible,

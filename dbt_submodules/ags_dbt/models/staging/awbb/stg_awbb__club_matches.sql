@@ -13,7 +13,7 @@ renamed as (
         regexp_extract(filename, '([0-9]+)-([a-z0-9-]+)\.csv$', 2) as club_slug,
         regexp_extract(filename, '[^/]+$') as source_file,
         code as match_code,
-        cast("date" as date) as match_date,
+        cast(date as date) as match_date,
         -- Heure is not zero-padded in some files ('9:00' and '09:00' for the same match).
         cast(heure as time) as match_time,
         trim(equipe_1) as home_team_label,
