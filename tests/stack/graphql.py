@@ -1,0 +1,221 @@
+"""A small client for the Dagster webserver's GraphQL API, used by the stack tests.
+
+Every function takes the webserver's base URL (``http://127.0.0.1:3000``) and raises
+``AssertionError`` with the server's answer when the API reports an error.
+"""
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+REPOSITORY = "__repository__"  # the repository name Dagster gives to a Definitions object
+ASSET_JOB = "__ASSET_JOB"
+FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
+
+
+def query(base_url: str, text: str, variables: dict | None = None, timeout: float = 60) -> dict:
+    """POST a GraphQL query and return its ``data``.
+
+    Raises:
+        AssertionError: the answer carries ``errors``.
+        urllib.error.URLError: the webserver cannot be reached.
+    """
+    request = urllib.request.Request(
+        f"{base_url}/graphql",
+        data=json.dumps({"query": text, "variables": variables or {}}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        answer = json.load(response)
+    assert not answer.get("errors"), answer["errors"]
+    return answer["data"]
+
+
+def wait_for_server(base_url: str, timeout: float = 180) -> None:
+    """Wait until ``/server_info`` answers 200.
+
+    Raises:
+        TimeoutError: the webserver did not answer within ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base_url}/server_info", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(1)
+    raise TimeoutError(f"{base_url}/server_info did not answer within {timeout} s")
+
+
+LOCATIONS_QUERY = """
+query {
+  workspaceOrError {
+    __typename
+    ... on Workspace {
+      locationEntries {
+        name
+        loadStatus
+        locationOrLoadError {
+          __typename
+          ... on PythonError { message }
+        }
+      }
+    }
+    ... on PythonError { message }
+  }
+}
+"""
+
+
+def location_statuses(base_url: str) -> dict[str, dict]:
+    """Return ``{location: {"loaded": bool, "loading": bool, "error": str | None}}``."""
+    workspace = query(base_url, LOCATIONS_QUERY)["workspaceOrError"]
+    assert workspace["__typename"] == "Workspace", workspace
+    statuses = {}
+    for entry in workspace["locationEntries"]:
+        location = entry["locationOrLoadError"] or {}
+        statuses[entry["name"]] = {
+            "loaded": location.get("__typename") == "RepositoryLocation",
+            "loading": entry["loadStatus"] == "LOADING",
+            "error": location.get("message"),
+        }
+    return statuses
+
+
+def wait_for_locations(base_url: str, names, timeout: float = 300) -> dict[str, dict]:
+    """Wait until every location in ``names`` has finished loading; return the statuses.
+
+    Raises:
+        TimeoutError: a location is still loading (or absent) after ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    statuses: dict[str, dict] = {}
+    while time.monotonic() < deadline:
+        try:
+            statuses = location_statuses(base_url)
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            statuses = {}
+        if all(n in statuses and not statuses[n]["loading"] for n in names):
+            if all(statuses[n]["loaded"] or statuses[n]["error"] for n in names):
+                return statuses
+        time.sleep(2)
+    raise TimeoutError(f"locations {sorted(names)} not loaded within {timeout} s: {statuses}")
+
+
+ASSETS_QUERY = """
+query ($location: String!, $repository: String!) {
+  repositoryOrError(
+    repositorySelector: {repositoryLocationName: $location, repositoryName: $repository}
+  ) {
+    __typename
+    ... on Repository { assetNodes { assetKey { path } isMaterializable } }
+    ... on PythonError { message }
+  }
+}
+"""
+
+LAUNCH_MUTATION = """
+mutation ($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId status } }
+    ... on PythonError { message stack }
+    ... on InvalidSubsetError { message }
+    ... on RunConfigValidationInvalid { errors { message } }
+  }
+}
+"""
+
+
+def location_asset_keys(base_url: str, location_name: str) -> list[list[str]]:
+    """Return the key paths of the materializable assets a location defines."""
+    repository = query(
+        base_url, ASSETS_QUERY, {"location": location_name, "repository": REPOSITORY}
+    )["repositoryOrError"]
+    assert repository["__typename"] == "Repository", repository
+    return [
+        node["assetKey"]["path"] for node in repository["assetNodes"] if node["isMaterializable"]
+    ]
+
+
+def launch_location_run(base_url: str, location_name: str, timeout: float = 60) -> str:
+    """Launch (through the run queue) a run materializing every asset of a location.
+
+    Returns:
+        The run id.
+
+    Raises:
+        AssertionError: the launch was refused (the answer is in the message).
+    """
+    keys = location_asset_keys(base_url, location_name)
+    assert keys, f"{location_name} has no materializable asset"
+    params = {
+        "selector": {
+            "repositoryLocationName": location_name,
+            "repositoryName": REPOSITORY,
+            "jobName": ASSET_JOB,
+            "assetSelection": [{"path": path} for path in keys],
+        },
+        "mode": "default",
+        "executionMetadata": {"tags": [{"key": "test", "value": "stack"}]},
+    }
+    result = query(base_url, LAUNCH_MUTATION, {"params": params}, timeout=timeout)["launchRun"]
+    assert result["__typename"] == "LaunchRunSuccess", result
+    return result["run"]["runId"]
+
+
+RUN_QUERY = """
+query ($runId: ID!) {
+  runOrError(runId: $runId) {
+    __typename
+    ... on Run { status assetMaterializations { assetKey { path } } }
+    ... on RunNotFoundError { message }
+  }
+}
+"""
+
+
+def run_details(base_url: str, run_id: str) -> dict:
+    """Return ``{"status": str, "materialized": set of "a/b" keys}`` of a run, from storage."""
+    run = query(base_url, RUN_QUERY, {"runId": run_id})["runOrError"]
+    assert run["__typename"] == "Run", run
+    return {
+        "status": run["status"],
+        "materialized": {"/".join(m["assetKey"]["path"]) for m in run["assetMaterializations"]},
+    }
+
+
+def wait_for_run(base_url: str, run_id: str, timeout: float = 1200) -> str:
+    """Wait until a run finishes and return its status (``SUCCESS``, ``FAILURE``, ``CANCELED``).
+
+    Raises:
+        TimeoutError: the run has not finished after ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    status = None
+    while time.monotonic() < deadline:
+        status = run_details(base_url, run_id)["status"]
+        if status in FINISHED:
+            return status
+        time.sleep(3)
+    raise TimeoutError(f"run {run_id} still {status} after {timeout} s")
+
+
+RELOAD_MUTATION = """
+mutation ($name: String!) {
+  reloadRepositoryLocation(repositoryLocationName: $name) {
+    __typename
+    ... on WorkspaceLocationEntry { name loadStatus }
+    ... on PythonError { message }
+  }
+}
+"""
+
+
+def reload_location(base_url: str, location_name: str) -> None:
+    """Ask the webserver to reload a code location (as the UI's "Reload" button does)."""
+    answer = query(base_url, RELOAD_MUTATION, {"name": location_name}, timeout=300)
+    assert answer["reloadRepositoryLocation"]["__typename"] == "WorkspaceLocationEntry", answer
