@@ -19,3 +19,11 @@ select {{ column_name }}
 from {{ model }}
 where {{ column_name }} < {{ min_value }} or {{ column_name }} > {{ max_value }}
 {% endtest %}
+
+{% test is_postcode(model, column_name) %}
+-- A Belgian postcode is text of exactly 4 digits: returns the rows that are not.
+select {{ column_name }}
+from {{ model }}
+where {{ column_name }} is not null
+    and not regexp_full_match({{ column_name }}, '[0-9]{4}')
+{% endtest %}
