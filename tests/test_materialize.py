@@ -115,9 +115,9 @@ def test_reference_figures(materialized, lake):
     for year in (2018, 2019, 2020):
         path = OPEN_DATA_DIR / f"belgian_municipalities/belgian_municipalities_{year}.csv"
         with path.open(encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-        digits = ["".join(ch for ch in row["inhabitants"] if ch.isdigit()) for row in rows]
-        expected[year] = (len(rows), sum(int(d) for d in digits))
+            records = list(csv.DictReader(handle))
+        digits = ["".join(ch for ch in row["inhabitants"] if ch.isdigit()) for row in records]
+        expected[year] = (len(records), sum(int(d) for d in digits))
     assert expected[2020][1] == 11_492_641
     got = {
         year: (count, total)
@@ -227,13 +227,34 @@ def test_youth_figures(materialized, lake):
         assert scalar(pupils, f"sum({column})") == region_total == sum(int(r[2]) for r in lines[1:])
 
 
+def test_school_sites(materialized, lake):
+    path = OPEN_DATA_DIR / "fwb_school_population_2013/ecoles_fr.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        raw = list(csv.reader(handle))
+    distinct = set(map(tuple, raw))
+    assert (len(raw), len(raw) - len(distinct)) == (6_805, 188)  # 188 exact duplicates
+    sites = {(r[0].strip(), r[1].strip(), r[2]) for r in distinct}
+    levels = defaultdict(set)
+    for row in distinct:
+        levels[row[5].strip()].add((row[0].strip(), row[1].strip(), row[2]))
+
+    communes = mart(lake, "agaj", "fct_school_sites_communes")
+    assert scalar(communes, "sum(site_level_rows)") == len(distinct)
+    assert scalar(communes, "sum(school_sites)") == len(sites)
+    assert scalar(communes, "sum(preschool_sites)") == len(levels["Maternel ordinaire"])
+    assert scalar(communes, "sum(primary_sites)") == len(levels["Primaire ordinaire"])
+    # Every FWB commune has a school; Renaix (45041) comes in through a school in Ronse.
+    assert grouped(communes, "is_fwb_territory") == {True: 271, False: 1}
+
+
 def test_personal_data_never_leaves_staging(materialized, lake, platform_storage):
     for location in LOCATIONS:
         for path in (lake / "marts" / location.dbt_project).glob("*.parquet"):
             columns = {name for name, *_ in rows(f"describe select * from '{path}'")}
             assert not columns & PERSONAL_COLUMNS, path
         warehouse = platform_storage["warehouse"] / f"{location.dbt_project}.duckdb"
-        with duckdb.connect(str(warehouse), read_only=True) as connection:
+        # Not read_only: dagster-dbt may still hold this file open in this process.
+        with duckdb.connect(str(warehouse)) as connection:
             leaked = connection.execute(
                 "select table_name, column_name from information_schema.columns"
                 " where lower(column_name) in ('nom', 'prenom', 'gsm')"

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +69,20 @@ class ProcessStack:
         )  # fmt: skip
         graphql.wait_for_server(self.url)
 
+    def wait_for_code_server(self, port: int, timeout: float = 300) -> None:
+        """Wait until the gRPC code server on ``port`` answers its health check."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            check = subprocess.run(
+                [str(BIN / "dagster"), "api", "grpc-health-check", "-p", str(port)],
+                capture_output=True,
+                env=self.env,
+            )
+            if check.returncode == 0:
+                return
+            time.sleep(2)
+        raise TimeoutError(f"code server on port {port} not healthy after {timeout} s")
+
     def logs(self) -> str:
         return "\n".join(
             f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}"
@@ -82,7 +97,7 @@ def stack(tmp_path_factory):
     home = work / "dagster_home"
     home.mkdir()
     shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
-    with throwaway_postgres(work / "postgres") as postgres:
+    with throwaway_postgres() as postgres:
         env = {
             **os.environ,
             **postgres.dagster_env(),
@@ -104,6 +119,8 @@ def stack(tmp_path_factory):
                      "-p", str(ports[location.name]), "-m", location.module,
                      "--location-name", location.name, "-d", str(platform)],
                 )  # fmt: skip
+            for location in LOCATIONS:
+                running.wait_for_code_server(ports[location.name])
             running.start("daemon", [str(BIN / "dagster-daemon"), "run", "-w", str(workspace)])
             running.start_webserver()
             yield running

@@ -390,7 +390,7 @@ if [ "${1:-}" = "postgres" ]; then
         mkdir -p "$PGDATA" /var/run/postgresql
         chown -R postgres:postgres "$PGDATA" /var/run/postgresql
         chmod 700 "$PGDATA"
-        exec runuser -u postgres -- "$0" "$@"
+        exec setpriv --reuid=postgres --regid=postgres --init-groups -- "$0" "$@"
     fi
     if [ ! -s "$PGDATA/PG_VERSION" ]; then
         : "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}"
@@ -536,6 +536,7 @@ class ComposeProject:
         log: file receiving the output of every compose command.
         binary: the Compose v2 binary.
         environment: the environment of the compose commands.
+        webserver_port: the host port of the webserver, when the test chose one.
     """
 
     name: str
@@ -544,6 +545,7 @@ class ComposeProject:
     log: Path
     binary: Path = field(default_factory=compose_binary)
     environment: dict[str, str] = field(default_factory=dict)
+    webserver_port: int | None = None
 
     def command(self, *args: str) -> list[str]:
         """Return the full compose command line for ``args``."""

@@ -60,7 +60,7 @@ query {
         loadStatus
         locationOrLoadError {
           __typename
-          ... on PythonError { message }
+          ... on PythonError { message errorChain { error { message } } }
         }
       }
     }
@@ -71,7 +71,10 @@ query {
 
 
 def location_statuses(base_url: str) -> dict[str, dict]:
-    """Return ``{location: {"loaded": bool, "loading": bool, "error": str | None}}``."""
+    """Return ``{location: {"loaded": bool, "loading": bool, "error": str | None}}``.
+
+    ``error`` joins the load error's message with the messages of its causes.
+    """
     workspace = query(base_url, LOCATIONS_QUERY)["workspaceOrError"]
     assert workspace["__typename"] == "Workspace", workspace
     statuses = {}
@@ -80,7 +83,14 @@ def location_statuses(base_url: str) -> dict[str, dict]:
         statuses[entry["name"]] = {
             "loaded": location.get("__typename") == "RepositoryLocation",
             "loading": entry["loadStatus"] == "LOADING",
-            "error": location.get("message"),
+            "error": "\n".join(
+                [
+                    location["message"],
+                    *[link["error"]["message"] for link in location["errorChain"]],
+                ]
+            )
+            if location.get("__typename") == "PythonError"
+            else None,
         }
     return statuses
 

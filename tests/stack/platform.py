@@ -18,7 +18,7 @@ def copy_platform(destination: Path) -> Path:
     """
     destination.mkdir(parents=True)
     ignore = shutil.ignore_patterns(".venv", ".local", "__pycache__", "logs", "*.duckdb")
-    for name in ["workspace.yaml", *[location.name for location in LOCATIONS]]:
+    for name in ["workspace.yaml", "open_data", *[location.name for location in LOCATIONS]]:
         source = REPO_ROOT / name
         if source.is_dir():
             shutil.copytree(source, destination / name, ignore=ignore)

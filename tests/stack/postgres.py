@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,8 +53,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def throwaway_postgres(workdir: Path, database: str = "dagster"):
-    """Start a PostgreSQL cluster in ``workdir`` and yield its :class:`PostgresServer`.
+def throwaway_postgres(database: str = "dagster"):
+    """Start a PostgreSQL cluster in a temporary folder and yield its :class:`PostgresServer`.
+
+    The folder is made with :func:`tempfile.mkdtemp` (not under pytest's ``tmp_path``, whose
+    parents only root may enter) and removed when the server stops.
 
     Raises:
         RuntimeError: no PostgreSQL server binaries are installed.
@@ -64,7 +68,7 @@ def throwaway_postgres(workdir: Path, database: str = "dagster"):
         raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
     as_root = os.geteuid() == 0
     prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="platform-postgres-"))
     data, sockets = workdir / "data", workdir / "sockets"
     sockets.mkdir(exist_ok=True)
     password_file = workdir / "password"
@@ -113,3 +117,4 @@ def throwaway_postgres(workdir: Path, database: str = "dagster"):
             [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
             capture_output=True,
         )
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,246 @@
+"""The production stack for real: the image built and run by ``docker compose`` on a Docker engine.
+
+``docker compose up --build --wait`` with a throwaway ``.env`` (random PostgreSQL password, free
+port on 127.0.0.1), then, through the webserver's GraphQL API: every code location loaded, a run
+materializing every asset of ``data_platform`` through the queue ends in SUCCESS, a location
+reloads without its container restarting; then the ``docker-runs`` profile: switching without
+``down`` is refused by the engine, and after ``down`` a run gets a container of its own.
+Everything is removed afterwards (``down -v``); the images are kept as a cache.
+
+Needs root (to start ``dockerd``), ``docker.io`` and ``debootstrap`` (see tests/stack/
+docker_harness.py for the stand-in base images). Without an engine the tests skip with the
+reason, unless ``PLATFORM_REQUIRE_DOCKER=1`` (CI), which makes that a failure.
+"""
+
+import json
+import os
+import secrets
+import shlex
+import time
+from pathlib import Path
+
+import pytest
+
+from data_platform.locations import LOCATIONS
+from data_platform.settings import REPO_ROOT
+from tests.stack import graphql
+from tests.stack.docker_harness import (
+    CommandFailed,
+    ComposeProject,
+    DockerUnavailable,
+    compose_binary,
+    ensure_base_images,
+    ensure_docker_engine,
+    hermetic_environment,
+    remove_containers_with_label,
+    run,
+    write_env_file,
+)
+from tests.stack.postgres import free_port
+
+pytestmark = [pytest.mark.containers]
+
+COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
+IMAGE_REPOSITORY = "fwb-data-platform"
+IMAGE_TAG = "stack-test"  # kept between runs: the next build starts from its layers
+NAMES = [location.name for location in LOCATIONS]
+UP_TIMEOUT = 1800  # a cold build (dependencies, bytecode, dbt parse) on 2 cores, then start-up
+RUN_TIMEOUT = 1200
+
+
+def unavailable(reason: str) -> None:
+    """Skip (printing the reason) or, with ``PLATFORM_REQUIRE_DOCKER=1``, fail."""
+    message = f"no Docker engine for the container tests: {reason}"
+    if os.environ.get("PLATFORM_REQUIRE_DOCKER") == "1":
+        pytest.fail(message + " (PLATFORM_REQUIRE_DOCKER=1)", pytrace=False)
+    print(message)
+    pytest.skip(message)
+
+
+def compose_variables() -> list[str]:
+    """Return the variables of .env.example (kept out of the compose commands' environment)."""
+    names = []
+    for line in (REPO_ROOT / ".env.example").read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            names.append(line.split("=", 1)[0].strip())
+    return names
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory) -> Path:
+    """A running engine with the stand-in base images; returns the folder of the logs."""
+    reason = ensure_docker_engine()
+    if reason:
+        unavailable(reason)
+    try:
+        compose_binary()
+    except DockerUnavailable as error:
+        unavailable(str(error))
+    logs = tmp_path_factory.mktemp("compose_stack")
+    started = time.monotonic()
+    built = ensure_base_images(logs / "base-images.log")
+    print(f"stand-in base images built: {built or 'none (cached)'}"
+          f" in {time.monotonic() - started:.0f} s")  # fmt: skip
+    return logs
+
+
+@pytest.fixture(scope="module")
+def project(engine: Path) -> ComposeProject:
+    """A compose project with its own name, password, port and env file; removed at the end."""
+    name = f"fwbtest{secrets.token_hex(4)}"
+    env_file = engine / "stack.env"
+    port = free_port()
+    write_env_file(
+        env_file,
+        {
+            "ENVIRONMENT": "staging",
+            "COMPOSE_PROJECT_NAME": name,
+            "COMPOSE_PROFILES": "local-runs",
+            "DAGSTER_IMAGE": IMAGE_REPOSITORY,
+            "DAGSTER_IMAGE_TAG": IMAGE_TAG,
+            "DAGSTER_RESTART_POLICY": "no",
+            "DAGSTER_ENV_FILE": str(env_file),
+            "DAGSTER_WEBSERVER_BIND": "127.0.0.1",
+            "DAGSTER_WEBSERVER_PORT": str(port),
+            "DAGSTER_POSTGRES_USER": "dagster",
+            "DAGSTER_POSTGRES_PASSWORD": secrets.token_urlsafe(24),
+            "DAGSTER_POSTGRES_DB": "dagster",
+            "DAGSTER_MAX_CONCURRENT_RUNS": "2",
+            "DAGSTER_DOCKER_GID": str(os.stat("/var/run/docker.sock").st_gid)
+            if os.path.exists("/var/run/docker.sock")
+            else "0",
+        },
+    )
+    compose = ComposeProject(
+        name=name,
+        compose_file=COMPOSE_FILE,
+        env_file=env_file,
+        log=engine / "compose.log",
+        environment=hermetic_environment(compose_variables()),
+        webserver_port=port,
+    )
+    yield compose
+    remove_containers_with_label(f"fwb-data-platform.stack={name}")
+    for profile in ("docker-runs", "local-runs"):
+        compose.environment["COMPOSE_PROFILES"] = profile
+        compose.run("down", "--volumes", "--remove-orphans", "--timeout", "20", check=False)
+    remove_containers_with_label(f"com.docker.compose.project={name}")
+
+
+def url(project: ComposeProject) -> str:
+    """Return the base URL of the project's webserver."""
+    return f"http://127.0.0.1:{project.webserver_port}"
+
+
+def up(project: ComposeProject, *extra: str) -> float:
+    """``up --wait`` the project; return the seconds it took. Fails with the services' logs."""
+    started = time.monotonic()
+    try:
+        project.run("up", *extra, "--wait", "--wait-timeout", "900", timeout=UP_TIMEOUT)
+    except CommandFailed as error:
+        pytest.fail(f"{error}\n--- service logs\n{project.logs()}", pytrace=False)
+    return time.monotonic() - started
+
+
+def containers(project: ComposeProject) -> dict[str, dict]:
+    """Return ``{service: docker compose ps entry}`` of the running project."""
+    output = project.run("ps", "--all", "--format", "json")
+    entries = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    return {entry["Service"]: entry for entry in entries}
+
+
+def exec_in(project: ComposeProject, service: str, command: str) -> str:
+    """Run a shell command in a service's container and return its output."""
+    return project.run("exec", "-T", service, "sh", "-c", command, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def local_stack(project: ComposeProject) -> ComposeProject:
+    """The stack of the default profile (local-runs), built and healthy."""
+    seconds = up(project, "--build")
+    print(f"docker compose up --build --wait: {seconds:.0f} s")
+    return project
+
+
+def test_every_service_is_healthy_and_unprivileged(local_stack):
+    services = containers(local_stack)
+    expected = {"postgres", "dagster-webserver", "dagster-daemon"}
+    expected |= {f"code-{name.replace('_', '-')}" for name in NAMES}
+    running = {name for name, entry in services.items() if entry["State"] == "running"}
+    assert expected <= running, services
+    for name in expected:
+        assert services[name]["Health"] == "healthy", (name, services[name])
+    assert services["stack-profiles"]["ExitCode"] == 0
+    for name in expected - {"postgres"}:
+        assert exec_in(local_stack, name, "id -u").strip() == "1000", name
+    # The manifests were prepared at build time, the env of dagster.yaml reached the processes.
+    listing = exec_in(local_stack, "code-ags-project", "ls dbt_submodules/ags_dbt/target")
+    assert "manifest.json" in listing
+    environment = exec_in(local_stack, "dagster-daemon", "env")
+    assert "ENVIRONMENT=staging" in environment and "DAGSTER_POSTGRES_HOST=postgres" in environment
+    # The UI is published on the loopback only.
+    port = local_stack.run("port", "dagster-webserver", "3000").strip()
+    assert port == f"127.0.0.1:{local_stack.webserver_port}", port
+
+
+def test_every_location_loads(local_stack):
+    statuses = graphql.wait_for_locations(url(local_stack), NAMES, timeout=300)
+    assert {name: status["error"] for name, status in statuses.items()} == dict.fromkeys(NAMES)
+    assert all(statuses[name]["loaded"] for name in NAMES), statuses
+
+
+def test_a_queued_run_materializes_data_platform(local_stack):
+    base = url(local_stack)
+    graphql.wait_for_locations(base, NAMES, timeout=300)
+    run_id = graphql.launch_location_run(base, "data_platform")
+    status = graphql.wait_for_run(base, run_id, timeout=RUN_TIMEOUT)
+    assert status == "SUCCESS", f"run {run_id}: {status}\n{local_stack.logs()}"
+    materialized = graphql.run_details(base, run_id)["materialized"]
+    assert "data_platform/dim_communes" in materialized
+    marts = exec_in(local_stack, "dagster-daemon", "ls /data/lake/marts/data_platform")
+    assert "dim_communes.parquet" in marts
+    assert "data_platform.duckdb" in exec_in(local_stack, "dagster-daemon", "ls /data/warehouse")
+    # Compute logs are shared with the webserver (the UI's stdout/stderr of each step).
+    logs = exec_in(local_stack, "dagster-webserver", f"ls /opt/dagster/home/storage/{run_id}")
+    assert "compute_logs" in logs
+
+
+def test_a_location_reloads_without_restarting_its_container(local_stack):
+    base = url(local_stack)
+    graphql.wait_for_locations(base, NAMES, timeout=300)
+    inspect = ["docker", "inspect", "--format", "{{.State.StartedAt}}"]
+    container = containers(local_stack)["code-ags-project"]["Name"]
+    before = run([*inspect, container]).stdout
+    graphql.reload_location(base, "ags_project")
+    statuses = graphql.wait_for_locations(base, ["ags_project"], timeout=300)
+    assert statuses["ags_project"]["loaded"], statuses
+    assert run([*inspect, container]).stdout == before
+
+
+def test_docker_runs_profile_gives_each_run_its_own_container(local_stack):
+    project = local_stack
+    project.environment["COMPOSE_PROFILES"] = "docker-runs"
+    # Switching without `down` would start a second daemon: the engine refuses it.
+    refused = project.run("up", "--wait", "--wait-timeout", "120", check=False, timeout=600)
+    assert "is already in use" in refused, refused
+    daemons = run(["docker", "ps", "--filter", f"name={project.name}-dagster-daemon", "-q"])
+    assert len(daemons.stdout.split()) == 1
+    # The documented switch: down (keeping the volumes), then up with the other profile.
+    project.environment["COMPOSE_PROFILES"] = "local-runs"
+    project.run("down", "--remove-orphans", "--timeout", "20", timeout=600)
+    project.environment["COMPOSE_PROFILES"] = "docker-runs"
+    remove_containers_with_label(f"com.docker.compose.project={project.name}")
+    up(project)
+    services = containers(project)
+    assert services["dagster-daemon-docker-runs"]["Health"] == "healthy", services
+    assert "dagster-daemon" not in services
+    base = url(project)
+    graphql.wait_for_locations(base, NAMES, timeout=300)
+    run_id = graphql.launch_location_run(base, "data_platform")
+    status = graphql.wait_for_run(base, run_id, timeout=RUN_TIMEOUT)
+    assert status == "SUCCESS", f"run {run_id}: {status}\n{project.logs()}"
+    worker = run(
+        ["docker", "ps", "--all", "--filter", f"label=dagster/run_id={run_id}", "--format",
+         "{{.Image}} {{.Label \"fwb-data-platform.stack\"}}"]
+    ).stdout.split()  # fmt: skip
+    assert worker == [f"{IMAGE_REPOSITORY}:{IMAGE_TAG}", project.name], shlex.join(worker)

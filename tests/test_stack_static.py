@@ -1,0 +1,356 @@
+"""Fast checks of the production stack's files: Dockerfile, docker-compose.yml, .env.example,
+the instance files and the health check. No Docker engine is needed (Compose only renders)."""
+
+import http.server
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+from data_platform import healthcheck
+from data_platform.locations import LOCATIONS
+from data_platform.settings import REPO_ROOT
+from data_platform.workspaces import CODE_SERVER_PORT, STACK_WORKSPACE, code_server_host
+from tests.stack.docker_harness import compose_binary
+
+BIN = Path(sys.executable).parent
+COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
+ENV_EXAMPLE = REPO_ROOT / ".env.example"
+DOCKERFILE = REPO_ROOT / "Dockerfile"
+INSTANCE_FILE = REPO_ROOT / "dagster.yaml"
+RUN_LAUNCHER_FILE = REPO_ROOT / "deploy" / "docker-runs" / "run_launcher.yaml"
+PROFILES = ("local-runs", "docker-runs")
+PLACEHOLDERS = {"", "change-me", "changeme"}
+SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN")
+
+
+def env_example() -> dict[str, str]:
+    """Return the ``NAME=value`` settings of .env.example."""
+    settings = {}
+    for line in ENV_EXAMPLE.read_text().splitlines():
+        match = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", line)
+        if match:
+            settings[match[1]] = match[2]
+    return settings
+
+
+def compose_variables() -> set[str]:
+    """Return every variable docker-compose.yml interpolates (``$${...}`` escapes excluded)."""
+    text = COMPOSE_FILE.read_text().replace("$$", "")
+    return set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", text))
+
+
+def env_references(node) -> set[str]:
+    """Return the variables of every ``{env: VAR}`` in a parsed instance file."""
+    found = set()
+    if isinstance(node, dict):
+        if set(node) == {"env"} and isinstance(node["env"], str):
+            return {node["env"]}
+        for value in node.values():
+            found |= env_references(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= env_references(value)
+    return found
+
+
+def docker_runs_instance_text() -> str:
+    """Return the DockerRunLauncher instance file, assembled as the Dockerfile does."""
+    return INSTANCE_FILE.read_text() + "\n" + RUN_LAUNCHER_FILE.read_text()
+
+
+def instance_files() -> dict[str, str]:
+    """Return every Dagster instance file of the image: name -> text."""
+    return {"dagster.yaml": INSTANCE_FILE.read_text(), "docker-runs": docker_runs_instance_text()}
+
+
+def rendered_compose(profile: str, extra: dict[str, str] | None = None) -> dict:
+    """Return ``docker compose config`` (JSON) of a profile, with only a dummy password set."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("COMPOSE_")}
+    for name in compose_variables():
+        env.pop(name, None)
+    env.update({"COMPOSE_PROFILES": profile, "DAGSTER_POSTGRES_PASSWORD": "x", **(extra or {})})
+    result = subprocess.run(
+        [compose_binary(), "-f", COMPOSE_FILE, "--env-file", os.devnull, "config", "--format",
+         "json"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module", params=PROFILES)
+def rendered(request) -> dict:
+    return rendered_compose(request.param)
+
+
+def test_compose_file_matches_the_compose_spec():
+    result = subprocess.run(
+        [BIN / "check-jsonschema", "--builtin-schema", "vendor.compose-spec", COMPOSE_FILE],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerfile_passes_hadolint():
+    result = subprocess.run(
+        [BIN / "hadolint", DOCKERFILE], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerfile_builds_from_the_lock_and_prepares_manifests():
+    text = DOCKERFILE.read_text()
+    assert text.count("FROM python:3.11-slim-bookworm") == 2  # multi-stage
+    assert re.search(r"pip install --no-cache-dir uv==\d+\.\d+\.\d+", text)
+    deps, copy_all = text.index("--no-install-project"), text.index("COPY . .")
+    assert "uv sync --frozen --no-dev --no-install-project" in text and deps < copy_all
+    assert text.rindex("python -m data_platform.prepare") > copy_all
+    assert re.search(r"^USER 1000", text, re.M)
+    assert "HEALTHCHECK" in text and "data_platform.healthcheck" in text
+    assert "DAGSTER_HOME=/opt/dagster/home" in text
+    assert "DATA_PLATFORM_LAKE_ROOT=/data/lake" in text
+    assert "DATA_PLATFORM_WAREHOUSE_DIR=/data/warehouse" in text
+    # The docker-runs instance file is assembled from dagster.yaml, as this test assembles it.
+    assert "cat dagster.yaml; echo; cat deploy/docker-runs/run_launcher.yaml;" in text
+
+
+def test_env_example_documents_every_variable():
+    documented = set(env_example())
+    needed = compose_variables()
+    for name, text in instance_files().items():
+        references = env_references(yaml.safe_load(text))
+        assert references or name != "dagster.yaml" or "{env:" not in text
+        needed |= references
+    launcher = yaml.safe_load(RUN_LAUNCHER_FILE.read_text())["run_launcher"]
+    needed |= set(launcher["config"].get("env_vars", []))
+    assert needed - documented == set(), "add these to .env.example"
+    assert "DAGSTER_POSTGRES_PASSWORD" in needed
+
+
+def test_no_secret_is_written_in_the_stack_files():
+    for name, value in env_example().items():
+        if any(word in name for word in SECRET_WORDS):
+            assert value in PLACEHOLDERS, f".env.example: {name} must be a placeholder"
+    raw = yaml.safe_load(COMPOSE_FILE.read_text())
+
+    def walk(node, path=""):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if any(word in str(key).upper() for word in SECRET_WORDS) and isinstance(
+                    value, str
+                ):
+                    assert re.fullmatch(r"\$\{[A-Z_]+:\?[^}]*\}", value), f"{path}/{key}: {value}"
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, path)
+
+    walk(raw)
+    for text in instance_files().values():
+        assert not re.search(r"password:\s*(?!\{env:)\S", text, re.I)
+
+
+def test_one_code_server_per_location_as_in_the_workspace(rendered):
+    services = rendered["services"]
+    workspace = yaml.safe_load(STACK_WORKSPACE.read_text())["load_from"]
+    entries = {entry["grpc_server"]["location_name"]: entry["grpc_server"] for entry in workspace}
+    assert set(entries) == {location.name for location in LOCATIONS}
+    code_services = {name for name in services if name.startswith("code-")}
+    assert code_services == {code_server_host(location) for location in LOCATIONS}
+    for location in LOCATIONS:
+        host = code_server_host(location)
+        assert entries[location.name] == {
+            "host": host,
+            "port": CODE_SERVER_PORT,
+            "location_name": location.name,
+        }
+        command = services[host]["command"]
+        assert command[:3] == ["dagster", "code-server", "start"]
+        assert command[command.index("-p") + 1] == str(CODE_SERVER_PORT)
+        assert command[command.index("-m") + 1] == location.module
+        assert command[command.index("--location-name") + 1] == location.name
+        assert "healthcheck" in services[host]
+        targets = {volume["target"] for volume in services[host]["volumes"]}
+        assert {"/data/lake", "/data/warehouse"} <= targets
+
+
+def test_every_dagster_service_runs_the_one_image_with_the_instance_env(rendered):
+    services = rendered["services"]
+    dagster = {name: s for name, s in services.items() if name not in {"postgres"}}
+    assert len({service["image"] for service in dagster.values()}) == 1
+    assert [name for name, s in services.items() if "build" in s] == ["code-data-platform"]
+    needed = {"ENVIRONMENT"} | env_references(yaml.safe_load(INSTANCE_FILE.read_text()))
+    for name, service in dagster.items():
+        if name == "stack-profiles":
+            continue
+        assert needed <= set(service["environment"]), name
+        dependencies = service.get("depends_on", {})
+        assert dependencies.get("postgres", {}).get("condition") == "service_healthy", name
+    assert services["postgres"]["image"] == "postgres:15-bookworm"
+    assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
+
+
+def test_one_webserver_and_one_daemon_per_profile(rendered):
+    services = rendered["services"]
+    by_program: dict[str, list[dict]] = {}
+    for service in services.values():
+        by_program.setdefault((service.get("command") or [""])[0], []).append(service)
+    daemons, webservers = by_program["dagster-daemon"], by_program["dagster-webserver"]
+    assert len(daemons) == 1 and len(webservers) == 1
+    for service in daemons + webservers:
+        assert service["command"][-2:] == ["-w", "deploy/workspace.yaml"]
+        assert service["depends_on"]["stack-profiles"]["condition"] == (
+            "service_completed_successfully"
+        )
+    assert webservers[0]["command"][:6] == [
+        "dagster-webserver",
+        "-h",
+        "0.0.0.0",
+        "-p",
+        "3000",
+        "-w",
+    ]
+
+
+def test_both_profiles_at_once_are_refused():
+    env = {key: value for key, value in os.environ.items() if not key.startswith("COMPOSE_")}
+    env.update({"COMPOSE_PROFILES": ",".join(PROFILES), "DAGSTER_POSTGRES_PASSWORD": "x"})
+    result = subprocess.run(
+        [compose_binary(), "-f", COMPOSE_FILE, "--env-file", os.devnull, "config"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0 and "container name" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("profiles", "accepted"),
+    [
+        ("local-runs", True),
+        ("docker-runs", True),
+        (" docker-runs ", True),
+        ("", False),
+        ("local-runs,docker-runs", False),
+        ("*", False),
+        ("other", False),
+    ],
+)
+def test_profile_guard_accepts_exactly_one_launcher(profiles, accepted):
+    script = rendered_compose("local-runs")["services"]["stack-profiles"]["command"][2]
+    result = subprocess.run(
+        ["sh", "-c", script.replace("$$", "$")],
+        capture_output=True, text=True, timeout=30, check=False,
+        env={"PATH": os.environ["PATH"], "DAGSTER_STACK_PROFILES": profiles},
+    )  # fmt: skip
+    assert (result.returncode == 0) is accepted, result.stdout + result.stderr
+
+
+def test_ports_are_bound_to_the_loopback_by_default(rendered):
+    for name, service in rendered["services"].items():
+        for port in service.get("ports", []):
+            assert port["host_ip"] == "127.0.0.1", name
+    webserver = next(s for n, s in rendered["services"].items() if n.startswith("dagster-webs"))
+    assert webserver["ports"][0]["published"] == "3000" and webserver["ports"][0]["target"] == 3000
+    custom = rendered_compose("local-runs", {"DAGSTER_WEBSERVER_PORT": "3999"})
+    assert custom["services"]["dagster-webserver"]["ports"][0]["published"] == "3999"
+
+
+def test_docker_runs_profile_mounts_the_socket_and_uses_its_instance():
+    services = rendered_compose("docker-runs")["services"]
+    for name in ("dagster-webserver-docker-runs", "dagster-daemon-docker-runs"):
+        service = services[name]
+        assert service["environment"]["DAGSTER_HOME"] == "/opt/dagster/docker-runs-home"
+        assert any(v["target"] == "/var/run/docker.sock" for v in service["volumes"])
+    local = rendered_compose("local-runs")["services"]
+    for service in local.values():
+        assert all(v.get("target") != "/var/run/docker.sock" for v in service.get("volumes", []))
+    context = json.loads(services["code-ags-project"]["environment"]["DAGSTER_CONTAINER_CONTEXT"])
+    volumes = context["docker"]["container_kwargs"]["volumes"]
+    assert {volume.split(":")[1] for volume in volumes} >= {"/data/lake", "/data/warehouse"}
+
+
+def test_instance_files_are_valid_and_differ_only_by_the_run_launcher(tmp_path, monkeypatch):
+    from dagster._core.instance.config import dagster_instance_config
+    from dagster._serdes.config_class import ConfigurableClassData
+
+    for name in env_example():
+        monkeypatch.setenv(name, env_example()[name] or "x")
+    monkeypatch.setenv("DAGSTER_POSTGRES_PASSWORD", "dummy")
+    loaded = {}
+    for name, text in instance_files().items():
+        home = tmp_path / name.replace(".", "_")
+        home.mkdir()
+        (home / "dagster.yaml").write_text(text)
+        config, _ = dagster_instance_config(str(home))
+        loaded[name] = dict(config)
+    docker_runs, default = loaded["docker-runs"], loaded["dagster.yaml"]
+    assert "run_launcher" not in yaml.safe_load(INSTANCE_FILE.read_text())
+    launcher = docker_runs.pop("run_launcher")
+    assert (launcher["module"], launcher["class"]) == ("dagster_docker", "DockerRunLauncher")
+    assert docker_runs == default
+    instance = ConfigurableClassData(launcher["module"], launcher["class"], yaml.safe_dump(
+        launcher["config"]
+    )).rehydrate(as_type=object)  # fmt: skip
+    assert type(instance).__name__ == "DockerRunLauncher"
+
+
+# --- the health check module -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "role"),
+    [
+        (["/venv/bin/python", "/venv/bin/dagster-webserver", "-h", "0.0.0.0"], "webserver"),
+        (["/sbin/docker-init", "--", "dagster-daemon", "run"], "daemon"),
+        (["python", "/venv/bin/dagster", "code-server", "start", "-p", "4000"], "code-server"),
+        (["python", "-m", "dagster", "api", "grpc", "--port", "4000"], "code-server"),
+        (["python", "/venv/bin/dagster", "api", "execute_run", "{}"], None),
+        (["sh", "-c", "sleep 1"], None),
+    ],
+)  # fmt: skip
+def test_healthcheck_guesses_the_role_from_the_command(command, role):
+    assert healthcheck.role_from_command(command) == role
+
+
+def test_healthcheck_rejects_an_unknown_role(monkeypatch, capsys):
+    monkeypatch.setenv("DAGSTER_ROLE", "scheduler")
+    assert healthcheck.main([]) == 1
+    assert "unknown role 'scheduler'" in capsys.readouterr().err
+
+
+def test_healthcheck_of_a_webserver_reads_server_info(monkeypatch):
+    class Handler(http.server.BaseHTTPRequestHandler):
+        status = 200
+
+        def do_GET(self):  # noqa: N802 - http.server's name
+            self.send_response(200 if self.path == "/server_info" else 404)
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("DAGSTER_WEBSERVER_INTERNAL_PORT", str(server.server_address[1]))
+        assert healthcheck.main(["webserver", "--timeout", "5"]) == 0
+        server.shutdown()
+        server.server_close()
+        assert healthcheck.main(["webserver", "--timeout", "5"]) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_healthcheck_of_a_code_server_without_server_fails(monkeypatch):
+    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("DAGSTER_CODE_SERVER_INTERNAL_PORT", "1")
+    assert healthcheck.main(["code-server", "--timeout", "60"]) == 1
