@@ -31,7 +31,7 @@ lint: install prepare
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	for project in $(DBT_PROJECTS); do \
-		(cd dbt_submodules/$$project && ../../.venv/bin/sqlfluff lint models) || exit 1; \
+		(cd dbt_submodules/$$project && ../../.venv/bin/sqlfluff lint models tests) || exit 1; \
 	done
 
 format: install

@@ -105,7 +105,6 @@ def project(engine: Path) -> ComposeProject:
             "DAGSTER_POSTGRES_USER": "dagster",
             "DAGSTER_POSTGRES_PASSWORD": secrets.token_urlsafe(24),
             "DAGSTER_POSTGRES_DB": "dagster",
-            "DAGSTER_MAX_CONCURRENT_RUNS": "2",
             "DAGSTER_DOCKER_GID": str(os.stat("/var/run/docker.sock").st_gid)
             if os.path.exists("/var/run/docker.sock")
             else "0",
