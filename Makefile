@@ -30,6 +30,8 @@ test: install
 lint: install prepare
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
+	# The dbt templater opens each project's DuckDB file: its folder must exist.
+	mkdir -p .local/warehouse
 	for project in $(DBT_PROJECTS); do \
 		(cd dbt_submodules/$$project && ../../.venv/bin/sqlfluff lint models tests) || exit 1; \
 	done
