@@ -7,6 +7,8 @@ inhabitants in 2020, 9,462 distinct basketball matches), which are asserted lite
 
 import csv
 import json
+import subprocess
+import sys
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -247,19 +249,41 @@ def test_school_sites(materialized, lake):
     assert grouped(communes, "is_fwb_territory") == {True: 271, False: 1}
 
 
+LIST_COLUMNS = """
+import duckdb, json, sys
+with duckdb.connect(sys.argv[1], read_only=True) as connection:
+    print(json.dumps(connection.execute(
+        "select table_name, lower(column_name) from information_schema.columns"
+    ).fetchall()))
+"""
+
+
+def columns_outside_staging(warehouse: Path, names: set[str]) -> list[list[str]]:
+    """Return [table, column] pairs of a DuckDB file whose column is in ``names``, staging aside.
+
+    The file is read by a process of its own: dagster-dbt may still hold it open in this one,
+    with a configuration DuckDB does not let a second connection differ from.
+    """
+    listing = subprocess.run(
+        [sys.executable, "-c", LIST_COLUMNS, str(warehouse)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [
+        [table, column]
+        for table, column in json.loads(listing.stdout)
+        if column in names and not table.startswith("stg_")
+    ]
+
+
 def test_personal_data_never_leaves_staging(materialized, lake, platform_storage):
     for location in LOCATIONS:
         for path in (lake / "marts" / location.dbt_project).glob("*.parquet"):
             columns = {name for name, *_ in rows(f"describe select * from '{path}'")}
             assert not columns & PERSONAL_COLUMNS, path
         warehouse = platform_storage["warehouse"] / f"{location.dbt_project}.duckdb"
-        # Not read_only: dagster-dbt may still hold this file open in this process.
-        with duckdb.connect(str(warehouse)) as connection:
-            leaked = connection.execute(
-                "select table_name, column_name from information_schema.columns"
-                " where lower(column_name) in ('nom', 'prenom', 'gsm')"
-                " and table_name not like 'stg\\_%' escape '\\'"
-            ).fetchall()
+        leaked = columns_outside_staging(warehouse, PERSONAL_COLUMNS)
         assert leaked == [], (location.name, leaked)
     # The guard is not vacuous: the raw walks do carry the organisers' personal data.
     with (OPEN_DATA_DIR / "adeps_points_verts/walk_data_2024-11.json").open() as handle:
