@@ -3,9 +3,12 @@
 import dagster as dg
 
 from data_platform.factory import build_location_definitions
+from data_platform.retention import retention_definitions
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
     """Definitions of the ``data_platform`` code location, built when the location loads."""
-    return build_location_definitions("data_platform")
+    return dg.Definitions.merge(
+        build_location_definitions("data_platform"), retention_definitions()
+    )
