@@ -92,7 +92,8 @@ def resolve_raw_files(patterns: list[str], open_data_dir: Path = OPEN_DATA_DIR) 
 def land_files(files: list[Path], open_data_dir: Path, lake: Path) -> dict[str, int]:
     """Validate every file, then copy each to ``<lake>/raw/<path relative to open_data_dir>``.
 
-    The dataset's ``SOURCE.md`` and licence files travel with the data. Nothing is written
+    The dataset's ``SOURCE.md`` and licence files (at the top of its folder,
+    ``open_data_dir/<dataset>/``) travel with the data. Nothing is written
     before every file has parsed, and each copy replaces its target atomically.
 
     Args:
@@ -107,10 +108,14 @@ def land_files(files: list[Path], open_data_dir: Path, lake: Path) -> dict[str, 
         RawFileError: a file cannot be parsed; the lake is left as it was.
     """
     records = {str(path.relative_to(open_data_dir)): count_records(path) for path in files}
+    # A dataset is the first folder under open_data_dir; its provenance sits at its top level,
+    # even when the data files are further down (awbb_cpliege_matches/clubs/*.csv).
+    datasets = {open_data_dir / path.relative_to(open_data_dir).parts[0] for path in files}
     companions = {
         companion
-        for path in files
-        for companion in path.parent.glob("*")
+        for dataset in datasets
+        if dataset.is_dir()
+        for companion in dataset.glob("*")
         if companion.name == "SOURCE.md" or companion.name.startswith("LICENSE")
     }
     for path in sorted(set(files) | companions):

@@ -112,6 +112,11 @@ def stack(tmp_path_factory):
         )
         running = ProcessStack(work, platform, env, postgres, workspace, free_port())
         try:
+            # As the compose stack's `dagster-migrate` service: the tables exist before the
+            # code servers, started together, open the instance.
+            subprocess.run(
+                [str(BIN / "dagster"), "instance", "migrate"], env=env, check=True, timeout=300
+            )
             for location in LOCATIONS:
                 running.start(
                     f"code-server-{location.name}",

@@ -60,3 +60,8 @@ def test_sources_and_licences_travel_with_the_data(tmp_path):
     land_files(files, OPEN_DATA_DIR, tmp_path)
     # SOURCE.md and LICENSE sit in the dataset folder, one level above the club files.
     assert (tmp_path / "raw/awbb_cpliege_matches/clubs/1034-rbc-haneffe.csv").exists()
+    landed = tmp_path / "raw/awbb_cpliege_matches"
+    for companion in ("SOURCE.md", "LICENSE"):
+        assert (landed / companion).read_bytes() == (
+            OPEN_DATA_DIR / "awbb_cpliege_matches" / companion
+        ).read_bytes()

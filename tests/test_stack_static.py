@@ -197,6 +197,15 @@ def test_every_dagster_service_runs_the_one_image_with_the_instance_env(rendered
     assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
 
 
+def test_the_instance_is_migrated_once_before_any_code_server_starts(rendered):
+    # Code servers started together on an empty database would all create the tables at once.
+    services = rendered["services"]
+    assert services["dagster-migrate"]["command"] == ["dagster", "instance", "migrate"]
+    for location in LOCATIONS:
+        depends = services[code_server_host(location)]["depends_on"]
+        assert depends["dagster-migrate"]["condition"] == "service_completed_successfully"
+
+
 def test_one_webserver_and_one_daemon_per_profile(rendered):
     services = rendered["services"]
     by_program: dict[str, list[dict]] = {}
