@@ -33,12 +33,14 @@ RUN uv sync --frozen --no-dev --no-install-project
 
 # Then the project (installed in editable mode: the code stays in /opt/dagster/app, where
 # data_platform.settings finds open_data/ and dbt_submodules/), its dbt manifests, a check that
-# deploy/workspace.yaml still matches data_platform/locations.py, and the two instance files:
+# deploy/workspace.yaml still matches data_platform/locations.py, the dbt docs site (served by the
+# dbt-docs service from .local/dbt_docs), and the two instance files:
 # dagster.yaml as it is, and dagster.yaml + the DockerRunLauncher section (`docker-runs` profile).
 COPY . .
 RUN uv sync --frozen --no-dev \
     && python -m data_platform.prepare \
     && python -m data_platform.workspaces --check \
+    && python -m data_platform.docs_site build \
     && rm -rf dbt_submodules/*/logs \
     && chown -R 1000:1000 dbt_submodules/*/target \
     && mkdir -p /opt/dagster/instances \
@@ -80,7 +82,7 @@ ENV PATH=/opt/dagster/venv/bin:$PATH \
 
 USER 1000:1000
 WORKDIR /opt/dagster/app
-EXPOSE 3000 4000
+EXPOSE 3000 3001 4000
 
 # Role: $DAGSTER_ROLE (webserver, daemon, code-server), else guessed from the running command.
 HEALTHCHECK --interval=30s --timeout=20s --start-period=180s --retries=3 \

@@ -18,9 +18,12 @@ install: $(UV)
 prepare: install
 	$(UV) run python -m data_platform.prepare
 
-## Run the platform locally: Dagster UI on http://127.0.0.1:3000 with every code location.
+## Run the platform locally: Dagster UI on http://127.0.0.1:3000 with every code location, and
+## the dbt docs of every dbt project on http://127.0.0.1:3001 (built first, served beside the UI).
 dev: install
 	mkdir -p "$(DAGSTER_HOME)"
+	$(UV) run python -m data_platform.docs_site serve --build --port 3001 & docs=$$!; \
+	trap 'kill $$docs 2>/dev/null' EXIT; \
 	$(UV) run dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 ## Run the test suite (prepares manifests itself).

@@ -20,6 +20,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
+from data_platform.docs_site import model_docs_url
 from data_platform.locations import CodeLocation
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -99,9 +100,18 @@ class PlatformDbtTranslator(DagsterDbtTranslator):
         }
 
     def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
-        """Return dbt's metadata (column schema, relation) plus the location and dbt version."""
+        """Return dbt's metadata (column schema, relation) plus the location and dbt docs link.
+
+        Returns:
+            dbt's metadata, ``code_location``, ``dbt_resource_type`` and ``dbt_docs``: the URL of
+            the resource's page in the docs site (:mod:`data_platform.docs_site`).
+        """
+        project = dbt_resource_props.get("package_name") or self.location.dbt_project
         return {
             **super().get_metadata(dbt_resource_props),
             "code_location": self.location.name,
             "dbt_resource_type": dbt_resource_props.get("resource_type", ""),
+            "dbt_docs": dg.MetadataValue.url(
+                model_docs_url(project, dbt_resource_props["unique_id"])
+            ),
         }

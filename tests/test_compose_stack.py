@@ -17,6 +17,7 @@ import os
 import secrets
 import shlex
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -89,7 +90,7 @@ def project(engine: Path) -> ComposeProject:
     """A compose project with its own name, password, port and env file; removed at the end."""
     name = f"fwbtest{secrets.token_hex(4)}"
     env_file = engine / "stack.env"
-    port = free_port()
+    port, docs_port = free_port(), free_port()
     write_env_file(
         env_file,
         {
@@ -102,6 +103,9 @@ def project(engine: Path) -> ComposeProject:
             "DAGSTER_ENV_FILE": str(env_file),
             "DAGSTER_WEBSERVER_BIND": "127.0.0.1",
             "DAGSTER_WEBSERVER_PORT": str(port),
+            "DBT_DOCS_BIND": "127.0.0.1",
+            "DBT_DOCS_PORT": str(docs_port),
+            "DATA_PLATFORM_DBT_DOCS_URL": f"http://127.0.0.1:{docs_port}",
             "DAGSTER_POSTGRES_USER": "dagster",
             "DAGSTER_POSTGRES_PASSWORD": secrets.token_urlsafe(24),
             "DAGSTER_POSTGRES_DB": "dagster",
@@ -163,13 +167,14 @@ def local_stack(project: ComposeProject) -> ComposeProject:
 
 def test_every_service_is_healthy_and_unprivileged(local_stack):
     services = containers(local_stack)
-    expected = {"postgres", "dagster-webserver", "dagster-daemon"}
+    expected = {"postgres", "dagster-webserver", "dagster-daemon", "dbt-docs"}
     expected |= {f"code-{name.replace('_', '-')}" for name in NAMES}
     running = {name for name, entry in services.items() if entry["State"] == "running"}
     assert expected <= running, services
     for name in expected:
         assert services[name]["Health"] == "healthy", (name, services[name])
     assert services["stack-profiles"]["ExitCode"] == 0
+    assert services["dagster-migrate"]["ExitCode"] == 0
     for name in expected - {"postgres"}:
         assert exec_in(local_stack, name, "id -u").strip() == "1000", name
     # The manifests were prepared at build time, the env of dagster.yaml reached the processes.
@@ -180,6 +185,21 @@ def test_every_service_is_healthy_and_unprivileged(local_stack):
     # The UI is published on the loopback only.
     port = local_stack.run("port", "dagster-webserver", "3000").strip()
     assert port == f"127.0.0.1:{local_stack.webserver_port}", port
+
+
+def test_dbt_docs_are_served_and_linked_from_the_assets(local_stack):
+    docs = local_stack.run("port", "dbt-docs", "3001").strip()
+    assert docs.startswith("127.0.0.1:"), docs
+    with urllib.request.urlopen(f"http://{docs}/index.html", timeout=30) as answer:  # noqa: S310
+        index = answer.read().decode()
+    for location in LOCATIONS:
+        assert f'href="{location.dbt_project}/index.html"' in index
+        with urllib.request.urlopen(  # noqa: S310 - loopback
+            f"http://{docs}/{location.dbt_project}/index.html", timeout=30
+        ) as page:
+            assert page.status == 200
+    environment = exec_in(local_stack, "code-ags-project", "env")
+    assert f"DATA_PLATFORM_DBT_DOCS_URL=http://{docs}" in environment
 
 
 def test_every_location_loads(local_stack):

@@ -17,7 +17,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from data_platform.factory import build_location_definitions
+from data_platform.factory import build_location_definitions, dbt_project
 from data_platform.locations import LOCATIONS
 from data_platform.settings import OPEN_DATA_DIR
 
@@ -289,3 +289,30 @@ def test_personal_data_never_leaves_staging(materialized, lake, platform_storage
     with (OPEN_DATA_DIR / "adeps_points_verts/walk_data_2024-11.json").open() as handle:
         fields = json.load(handle)["records"][0]["fields"]
     assert PERSONAL_COLUMNS <= set(fields)
+
+
+# Short French words; an English description (or a missing one) has none of them.
+FRENCH_WORDS = {"de", "des", "du", "la", "le", "les", "par", "une", "un", "et", "à", "au"}
+
+
+def test_every_mart_and_mart_column_is_documented_in_french(materialized, lake):
+    """The analysts read the marts in French: every mart and every published column has words."""
+    marts = 0
+    for location in LOCATIONS:
+        manifest = json.loads(dbt_project(location.name).manifest_path.read_text())
+        for node in manifest["nodes"].values():
+            if node["resource_type"] != "model" or node["fqn"][1] != "marts":
+                continue
+            marts += 1
+            words = set(node["description"].lower().replace("'", " ").split())
+            assert words & FRENCH_WORDS, f"{node['unique_id']}: no French description"
+            published = [
+                row[0]
+                for row in rows(
+                    f"describe select * from {mart(lake, location.dbt_project, node['name'])}"
+                )
+            ]
+            documented = {name: column["description"] for name, column in node["columns"].items()}
+            assert sorted(documented) == sorted(published), node["unique_id"]
+            assert all(documented.values()), f"{node['unique_id']}: a column has no description"
+    assert marts == 18

@@ -151,8 +151,16 @@ def location_asset_keys(base_url: str, location_name: str) -> list[list[str]]:
     ]
 
 
-def launch_location_run(base_url: str, location_name: str, timeout: float = 60) -> str:
+def launch_location_run(
+    base_url: str, location_name: str, timeout: float = 60, exclude: tuple[str, ...] = ()
+) -> str:
     """Launch (through the run queue) a run materializing every asset of a location.
+
+    Args:
+        base_url: the webserver.
+        location_name: the code location.
+        timeout: seconds to wait for the launch answer.
+        exclude: keys ``"a/b"`` left out of the run.
 
     Returns:
         The run id.
@@ -160,7 +168,11 @@ def launch_location_run(base_url: str, location_name: str, timeout: float = 60) 
     Raises:
         AssertionError: the launch was refused (the answer is in the message).
     """
-    keys = location_asset_keys(base_url, location_name)
+    keys = [
+        path
+        for path in location_asset_keys(base_url, location_name)
+        if "/".join(path) not in exclude
+    ]
     assert keys, f"{location_name} has no materializable asset"
     params = {
         "selector": {
@@ -229,3 +241,36 @@ def reload_location(base_url: str, location_name: str) -> None:
     """Ask the webserver to reload a code location (as the UI's "Reload" button does)."""
     answer = query(base_url, RELOAD_MUTATION, {"name": location_name}, timeout=300)
     assert answer["reloadRepositoryLocation"]["__typename"] == "WorkspaceLocationEntry", answer
+
+
+CHECKS_QUERY = """
+query ($key: AssetKeyInput!) {
+  assetNodeOrError(assetKey: $key) {
+    __typename
+    ... on AssetNode {
+      assetChecksOrError {
+        __typename
+        ... on AssetChecks { checks { name executionForLatestMaterialization { runId status } } }
+      }
+    }
+  }
+}
+"""
+
+
+def asset_check_results(base_url: str, key: str) -> dict[str, tuple[str | None, str | None]]:
+    """Return ``{check name: (run id, status)}`` of the asset's latest materialization.
+
+    Args:
+        base_url: the webserver.
+        key: the asset key as ``"a/b"``.
+    """
+    node = query(base_url, CHECKS_QUERY, {"key": {"path": key.split("/")}})["assetNodeOrError"]
+    assert node["__typename"] == "AssetNode", node
+    checks = node["assetChecksOrError"]
+    assert checks["__typename"] == "AssetChecks", checks
+    results = {}
+    for check in checks["checks"]:
+        execution = check["executionForLatestMaterialization"] or {}
+        results[check["name"]] = (execution.get("runId"), execution.get("status"))
+    return results
