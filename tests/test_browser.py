@@ -75,7 +75,10 @@ def stop(process: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory) -> Iterator[RunningPlatform]:
     if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+        reason = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("PLATFORM_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{reason}; PLATFORM_REQUIRE_BROWSER=1 forbids skipping", pytrace=False)
+        pytest.skip(reason)
     work = tmp_path_factory.mktemp("browser")
     (work / "dagster_home").mkdir()
     port, docs_port = free_port(), free_port()
