@@ -1,0 +1,348 @@
+"""GitLab CI/CD: the pipeline is valid, gitlab-ci-local lists and runs its jobs, slim CI is slim.
+
+* ``.gitlab-ci.yml`` (and ``ci/dbt-project.gitlab-ci.yml`` when present) validate against
+  GitLab's CI schema;
+* ``gitlab-ci-local --list`` shows the expected jobs for a push on main, a merge request and a
+  tag;
+* the ``ruff``, ``validate`` and ``test`` jobs run with ``gitlab-ci-local --force-shell-executor``
+  in a git clone of the working tree as it is now (uncommitted files included), and the test
+  job writes its JUnit and Cobertura reports;
+* slim CI (``data_platform.slim_ci``) on a one-model change builds and tests that model and its
+  children only, materializing the unmodified parents first, and builds everything when no
+  production manifest exists.
+
+gitlab-ci-local is installed with npm into ``.local/node`` (git-ignored) on first use; it needs
+``node``, ``npm`` and ``rsync`` (Debian packages, installed by ``.ci/run``).
+"""
+
+import http.server
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from data_platform import slim_ci
+from data_platform.settings import REPO_ROOT
+
+GITLAB_CI_LOCAL_VERSION = "4.73.0"
+NODE_PREFIX = REPO_ROOT / ".local" / "node"
+PIPELINE = REPO_ROOT / ".gitlab-ci.yml"
+DBT_PROJECT_PIPELINE = REPO_ROOT / "ci" / "dbt-project.gitlab-ci.yml"
+BIN = Path(sys.executable).parent
+
+CHANGED_MODEL = "stg_adeps__walks_2022"
+CHANGED_MODEL_PATH = "dbt_submodules/ags_dbt/models/staging/adeps/stg_adeps__walks_2022.sql"
+# The model and its children (ags' walks branch), as the production manifest's child_map says.
+EXPECTED_SLIM_MODELS = [
+    "dim_walk_organisers",
+    "fct_walks",
+    "fct_walks_per_commune",
+    "int_walk_entites_resolved",
+    "int_walks_located",
+    "int_walks_unioned",
+    "stg_adeps__walks_2022",
+]
+
+
+def snapshot_worktree(destination: Path, *, commit: bool = False) -> Path:
+    """Copy the working tree as it is now (tracked and untracked files, not the ignored ones).
+
+    Args:
+        destination: folder to create.
+        commit: also make it a git repository with one commit on ``main`` (gitlab-ci-local
+            reads the jobs' git context from it).
+
+    Returns:
+        ``destination``.
+    """
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    destination.mkdir(parents=True)
+    for name in filter(None, listed.split("\0")):
+        source = REPO_ROOT / name
+        if source.is_file():  # a tracked file deleted in the working tree is left out
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
+    if commit:
+        git = ["git", "-c", "user.name=CI test", "-c", "user.email=ci@example.org"]
+        subprocess.run([*git, "init", "-q", "-b", "main"], cwd=destination, check=True)
+        subprocess.run([*git, "add", "-A"], cwd=destination, check=True)
+        subprocess.run([*git, "commit", "-q", "-m", "snapshot"], cwd=destination, check=True)
+    return destination
+
+
+def clean_environment() -> dict[str, str]:
+    """Return this process's environment without what would leak into a nested run.
+
+    Drops pytest-cov's subprocess hooks, pytest options, the active virtual environment and the
+    session's lake and warehouse; puts uv's folder on PATH.
+    """
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("COV_CORE_", "PYTEST_", "DATA_PLATFORM_"))
+        and name not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}
+    }
+    path = [entry for entry in env.get("PATH", "").split(os.pathsep) if Path(entry) != BIN]
+    uv = shutil.which("uv") or str(Path.home() / ".local" / "bin" / "uv")
+    env["PATH"] = os.pathsep.join([str(Path(uv).parent), *path])
+    return env
+
+
+def test_pipelines_validate_against_the_gitlab_ci_schema():
+    files = [PIPELINE] + ([DBT_PROJECT_PIPELINE] if DBT_PROJECT_PIPELINE.exists() else [])
+    result = subprocess.run(
+        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sonar_project_properties_point_at_the_reports():
+    properties = dict(
+        line.split("=", 1)
+        for line in (REPO_ROOT / "sonar-project.properties").read_text().splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    )
+    assert properties["sonar.python.coverage.reportPaths"] == "coverage.xml"
+    assert properties["sonar.python.xunit.reportPath"] == "junit.xml"
+    for folder in properties["sonar.sources"].split(","):
+        assert (REPO_ROOT / folder).is_dir(), folder
+
+
+# --------------------------------------------------------------------------- gitlab-ci-local --
+@pytest.fixture(scope="session")
+def gitlab_ci_local() -> Path:
+    """Return the gitlab-ci-local executable, installed with npm into ``.local/node`` if needed."""
+    package = NODE_PREFIX / "node_modules" / "gitlab-ci-local" / "package.json"
+    installed = package.exists() and json.loads(package.read_text())["version"]
+    if installed != GITLAB_CI_LOCAL_VERSION:
+        if not (shutil.which("npm") and shutil.which("node")):
+            pytest.skip("gitlab-ci-local needs node and npm (apt-get install nodejs npm)")
+        subprocess.run(
+            ["npm", "install", "--prefix", str(NODE_PREFIX), "--no-audit", "--no-fund"]
+            + [f"gitlab-ci-local@{GITLAB_CI_LOCAL_VERSION}"],
+            check=True,
+            capture_output=True,
+        )
+    # gitlab-ci-local copies files with rsync; apt may still be installing it.
+    deadline = time.monotonic() + 300
+    while not shutil.which("rsync"):
+        if time.monotonic() > deadline:
+            pytest.fail("gitlab-ci-local needs rsync (apt-get install rsync)")
+        time.sleep(5)
+    return NODE_PREFIX / "node_modules" / ".bin" / "gitlab-ci-local"
+
+
+@pytest.fixture(scope="module")
+def ci_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return snapshot_worktree(tmp_path_factory.mktemp("gitlab-ci") / "repo", commit=True)
+
+
+def gcl(executable: Path, clone: Path, *args: str, timeout: int = 900):
+    """Run gitlab-ci-local in ``clone`` and return the completed process (output merged)."""
+    return subprocess.run(
+        [str(executable), "--no-color", "--home", str(clone.parent / "gcl-home"), *args],
+        cwd=clone,
+        env=clean_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def listed_jobs(executable: Path, clone: Path, *variables: str) -> dict[str, str]:
+    """Return ``{job: when}`` of the jobs gitlab-ci-local would run, given some variables."""
+    options = [option for variable in variables for option in ("--variable", variable)]
+    result = gcl(executable, clone, "--list-json", *options)
+    assert result.returncode == 0, result.stdout
+    start = re.search(r"^\[$", result.stdout, re.MULTILINE)  # warnings may come first
+    assert start, result.stdout
+    jobs, _ = json.JSONDecoder().raw_decode(result.stdout[start.start() :])
+    return {job["name"]: job["when"] for job in jobs if job["when"] != "never"}
+
+
+def test_gitlab_ci_local_lists_the_jobs_of_each_pipeline(gitlab_ci_local, ci_clone):
+    checks = {"build", "validate", "ruff", "sqlfluff", "test", "sonar"}
+    main = listed_jobs(gitlab_ci_local, ci_clone)
+    assert set(main) == checks | {"prod_manifests", "deploy_dev", "pages"}
+    feature = listed_jobs(gitlab_ci_local, ci_clone, "CI_COMMIT_BRANCH=feature/new-mart")
+    assert set(feature) == checks | {"deploy_dev"}
+    # A merge-request pipeline has no CI_COMMIT_BRANCH.
+    merge_request = listed_jobs(
+        gitlab_ci_local, ci_clone, "CI_PIPELINE_SOURCE=merge_request_event", "CI_COMMIT_BRANCH="
+    )
+    assert "slim_ci" in merge_request and "prod_manifests" not in merge_request
+    assert not {"deploy_dev", "deploy_staging", "deploy_prod", "pages"} & set(merge_request)
+    tag = listed_jobs(gitlab_ci_local, ci_clone, "CI_COMMIT_TAG=v1.2.0", "CI_COMMIT_BRANCH=")
+    assert tag["deploy_staging"] == "on_success" and tag["deploy_prod"] == "manual"
+    assert "deploy_dev" not in tag and "pages" not in tag
+
+
+def uv_variables() -> list[str]:
+    """Share this machine's uv cache with the jobs (no download), hard-linked into their venv."""
+    cache = subprocess.run(
+        [shutil.which("uv", path=clean_environment()["PATH"]) or "uv", "cache", "dir"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return ["--variable", f"UV_CACHE_DIR={cache}", "--variable", "UV_LINK_MODE=hardlink"]
+
+
+def run_job(executable: Path, clone: Path, job: str, *variables: str) -> str:
+    options = [option for variable in variables for option in ("--variable", variable)]
+    result = gcl(executable, clone, "--force-shell-executor", *uv_variables(), *options, job)
+    assert result.returncode == 0, f"job {job} failed:\n{result.stdout[-6000:]}"
+    assert re.search(rf"PASS\s+{job}\b", result.stdout), result.stdout[-3000:]
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_lint_validate_and_test_jobs_pass_with_the_shell_executor(gitlab_ci_local, ci_clone):
+    run_job(gitlab_ci_local, ci_clone, "ruff")
+    output = run_job(gitlab_ci_local, ci_clone, "validate")
+    for location in ("data_platform", "ags_project", "agaj_project"):
+        assert f"dagster definitions validate -m {location}.definitions" in output
+
+    # The test job runs a quick subset here (the whole suite would run this test again).
+    output = run_job(gitlab_ci_local, ci_clone, "test", "PYTEST_ARGS=tests/test_raw.py")
+    assert re.search(r"^.*TOTAL.*\s(\d+(?:\.\d+)?)%", output, re.MULTILINE), output[-3000:]
+    junit = ET.parse(ci_clone / "junit.xml").getroot()
+    suite = junit if junit.tag == "testsuite" else junit.find("testsuite")
+    assert int(suite.get("tests")) > 0 and int(suite.get("failures")) == 0
+    assert int(suite.get("errors")) == 0
+    coverage = ET.parse(ci_clone / "coverage.xml").getroot()
+    assert coverage.tag == "coverage" and float(coverage.get("line-rate")) > 0
+
+
+# ----------------------------------------------------------------------------------- slim CI --
+def test_download_state_extracts_the_artifact_and_tolerates_404(tmp_path):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("prod-manifests/ags_dbt/manifest.json", '{"nodes": {}}')
+    requests = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            requests.append((self.path, self.headers.get("JOB-TOKEN")))
+            found = "/artifacts/main/" in self.path
+            self.send_response(200 if found else 404)
+            self.end_headers()
+            if found:
+                self.wfile.write(archive.getvalue())
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    environ = {
+        "CI_API_V4_URL": f"http://127.0.0.1:{server.server_port}/api/v4",
+        "CI_PROJECT_ID": "42",
+        "CI_JOB_TOKEN": "token",
+    }
+    try:
+        assert slim_ci.download_state(tmp_path / "state", environ=environ)
+        assert (tmp_path / "state" / "ags_dbt" / "manifest.json").read_text() == '{"nodes": {}}'
+        assert requests[0] == (
+            "/api/v4/projects/42/jobs/artifacts/main/download?job=prod_manifests",
+            "token",
+        )
+        assert not slim_ci.download_state(tmp_path / "none", ref="release", environ=environ)
+        assert not (tmp_path / "none").exists()
+    finally:
+        server.shutdown()
+    with pytest.raises(slim_ci.SlimCiError, match="CI_JOB_TOKEN"):
+        slim_ci.download_state(tmp_path / "x", environ={**environ, "CI_JOB_TOKEN": ""})
+
+
+def descendants(manifest: dict, unique_id: str) -> set[str]:
+    children, stack = set(), [unique_id]
+    while stack:
+        for child in manifest["child_map"].get(stack.pop(), []):
+            if child not in children:
+                children.add(child)
+                stack.append(child)
+    return children
+
+
+def slim(copy: Path, *args: str) -> dict[str, dict]:
+    """Run ``python -m data_platform.slim_ci`` in ``copy``; return its report per project."""
+    report = copy / "slim-ci.json"
+    report.unlink(missing_ok=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "data_platform.slim_ci", *args, "--report", str(report)],
+        cwd=copy,
+        env=clean_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-6000:]
+    print(result.stdout)
+    if not report.exists():  # --save-state writes no report
+        return {}
+    return {plan["dbt_project"]: plan for plan in json.loads(report.read_text())}
+
+
+@pytest.mark.slow
+def test_slim_ci_builds_a_changed_model_and_its_children_only(tmp_path):
+    copy = snapshot_worktree(tmp_path / "repo")
+    slim(copy, "--save-state", "prod-manifests")
+    production = json.loads((copy / "prod-manifests/ags_dbt/manifest.json").read_text())
+
+    # No production manifest: everything is selected.
+    full = slim(copy, "--state", "no-such-dir", "--project", "ags", "--plan-only")["ags"]
+    every_model = sorted(
+        node["name"] for node in production["nodes"].values() if node["resource_type"] == "model"
+    )
+    assert full["mode"] == "full" and full["selected_models"] == every_model
+
+    # One model changed (a comment is enough: dbt compares the raw SQL's checksum).
+    with (copy / CHANGED_MODEL_PATH).open("a") as handle:
+        handle.write("-- changed by a merge request\n")
+    plans = slim(copy, "--state", "prod-manifests", "--project", "ags")
+    ags = plans["ags"]
+    changed = f"model.ags.{CHANGED_MODEL}"
+    downstream = {changed} | descendants(production, changed)
+    expected = sorted(production["nodes"][uid]["name"] for uid in downstream if "model." in uid)
+    assert ags["mode"] == "slim"
+    assert ags["selected_models"] == expected == EXPECTED_SLIM_MODELS
+    assert ags["selected_tests"] == len({uid for uid in downstream if uid.startswith("test.")})
+    # Parents are materialized (not tested): the other walks snapshot, the seeds, and the
+    # reference marts published by data_platform.
+    assert "stg_adeps__walks_2024" in ags["parent_models"]
+    assert not set(ags["parent_models"]) & set(ags["selected_models"])
+    # Only the shared marts the walks branch reads, with their own parents.
+    assert "dim_communes" in plans["data_platform"]["parent_models"]
+    assert "map_nis_codes" not in plans["data_platform"]["parent_models"]
+    assert plans["data_platform"]["mode"] == plans["agaj"]["mode"] == "parents-only"
+    assert plans["agaj"]["parent_models"] == []
+
+    marts = copy / ".local" / "lake" / "marts" / "ags"
+    assert {path.stem for path in marts.glob("*.parquet")} == {
+        "dim_walk_organisers",
+        "fct_walks",
+        "fct_walks_per_commune",
+    }
