@@ -151,16 +151,8 @@ def location_asset_keys(base_url: str, location_name: str) -> list[list[str]]:
     ]
 
 
-def launch_location_run(
-    base_url: str, location_name: str, timeout: float = 60, exclude: tuple[str, ...] = ()
-) -> str:
+def launch_location_run(base_url: str, location_name: str, timeout: float = 60) -> str:
     """Launch (through the run queue) a run materializing every asset of a location.
-
-    Args:
-        base_url: the webserver.
-        location_name: the code location.
-        timeout: seconds to wait for the launch answer.
-        exclude: keys ``"a/b"`` left out of the run.
 
     Returns:
         The run id.
@@ -168,11 +160,7 @@ def launch_location_run(
     Raises:
         AssertionError: the launch was refused (the answer is in the message).
     """
-    keys = [
-        path
-        for path in location_asset_keys(base_url, location_name)
-        if "/".join(path) not in exclude
-    ]
+    keys = location_asset_keys(base_url, location_name)
     assert keys, f"{location_name} has no materializable asset"
     params = {
         "selector": {
