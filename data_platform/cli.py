@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from data_platform import locations
 from data_platform.locations import LOCATIONS, CodeLocation
 from data_platform.settings import REPO_ROOT
 
@@ -118,11 +119,10 @@ def find_location(project: str) -> CodeLocation:
     Raises:
         CliError: no registered location matches, listing the known projects.
     """
-    for location in LOCATIONS:
-        if project in (location.dbt_project_dir.name, location.name, location.dbt_project):
-            return location
-    known = ", ".join(f"{loc.dbt_project_dir.name} ({loc.name})" for loc in LOCATIONS)
-    raise CliError(f"unknown dbt project {project!r}; registered projects: {known}")
+    try:
+        return locations.find_location(project)
+    except KeyError as error:
+        raise CliError(error.args[0]) from error
 
 
 def default_repo() -> Path:

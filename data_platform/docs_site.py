@@ -31,7 +31,7 @@ import tempfile
 from pathlib import Path
 
 from data_platform.locations import LOCATIONS, CodeLocation
-from data_platform.settings import LAKE_ROOT_ENV, REPO_ROOT, WAREHOUSE_DIR_ENV
+from data_platform.settings import LAKE_ROOT_ENV, REPO_ROOT, WAREHOUSE_DIR_ENV, dbt_executable
 
 DBT_DOCS_URL_ENV = "DATA_PLATFORM_DBT_DOCS_URL"
 DEFAULT_DBT_DOCS_URL = "http://127.0.0.1:3001"
@@ -63,12 +63,6 @@ def model_docs_url(dbt_project: str, unique_id: str) -> str:
     """
     resource_type = unique_id.split(".", 1)[0]
     return f"{dbt_docs_base_url()}/{dbt_project}/index.html#!/{resource_type}/{unique_id}"
-
-
-def dbt_executable() -> str:
-    """Return the ``dbt`` of this interpreter's environment (falls back to ``dbt`` on PATH)."""
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.exists() else "dbt"
 
 
 def generate_project_docs(location: CodeLocation, site_dir: Path) -> Path:

@@ -86,3 +86,20 @@ def location_of_dbt_project(dbt_project: str) -> CodeLocation:
         if location.dbt_project == dbt_project:
             return location
     raise KeyError(f"No code location builds the dbt project {dbt_project!r}")
+
+
+def find_location(name: str) -> CodeLocation:
+    """Return the code location named by any of its names.
+
+    Args:
+        name: the code location (``ags_project``), its dbt project (``ags``) or the dbt
+            project's folder under ``dbt_submodules/`` (``ags_dbt``).
+
+    Raises:
+        KeyError: no registered location has that name; the message lists the known ones.
+    """
+    for location in LOCATIONS:
+        if name in (location.name, location.dbt_project, location.dbt_project_dir.name):
+            return location
+    known = ", ".join(f"{loc.dbt_project_dir.name} ({loc.name})" for loc in LOCATIONS)
+    raise KeyError(f"Unknown dbt project {name!r}; registered projects: {known}")

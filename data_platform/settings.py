@@ -15,6 +15,7 @@ point at the same place (``../../.local/...``).
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -68,3 +69,13 @@ def prepare_storage(dbt_project_name: str) -> dict[str, str]:
     exported = {LAKE_ROOT_ENV: str(lake), WAREHOUSE_DIR_ENV: str(warehouse)}
     os.environ.update(exported)
     return exported
+
+
+def dbt_executable() -> str:
+    """Return the ``dbt`` of this interpreter's environment, else ``dbt`` from ``PATH``.
+
+    Returns:
+        An absolute path beside ``sys.executable`` when the venv has dbt, otherwise ``"dbt"``.
+    """
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else "dbt"

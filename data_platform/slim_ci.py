@@ -50,9 +50,19 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from data_platform.locations import LOCATIONS, CodeLocation, location_of_dbt_project
+from data_platform.locations import (
+    LOCATIONS,
+    CodeLocation,
+    find_location,
+    location_of_dbt_project,
+)
 from data_platform.raw import land_files, resolve_raw_files
-from data_platform.settings import LAKE_ROOT_ENV, OPEN_DATA_DIR, WAREHOUSE_DIR_ENV
+from data_platform.settings import (
+    LAKE_ROOT_ENV,
+    OPEN_DATA_DIR,
+    WAREHOUSE_DIR_ENV,
+    dbt_executable,
+)
 from data_platform.translator import resource_meta
 
 RELATIVE_LAKE = "../../.local/lake"
@@ -159,9 +169,8 @@ def run_dbt(location: CodeLocation, args: Sequence[str], *, capture: bool = Fals
     Raises:
         SlimCiError: dbt exited with a non-zero code (the message names the command).
     """
-    executable = Path(sys.executable).with_name("dbt")
     command = [
-        str(executable) if executable.exists() else "dbt",
+        dbt_executable(),
         *args,
         "--target-path",
         TARGET_PATH,
@@ -348,7 +357,7 @@ def plan_slim_ci(
         KeyError: a name of ``projects`` is not a registered project.
         SlimCiError: a project cannot be parsed or listed.
     """
-    wanted = {_location(name).name for name in projects} if projects else None
+    wanted = {find_location(name).name for name in projects} if projects else None
     state_dir = state_dir.resolve() if state_dir else None  # dbt runs in each project folder
     plans: dict[str, ProjectPlan] = {}
     for location in LOCATIONS:
@@ -399,14 +408,6 @@ def plan_slim_ci(
             if mart not in publisher_plan.selected:
                 publisher_plan.parents.add(mart)
     return list(plans.values())
-
-
-def _location(name: str) -> CodeLocation:
-    for location in LOCATIONS:
-        if name in {location.name, location.dbt_project, location.dbt_project_dir.name}:
-            return location
-    known = ", ".join(location.dbt_project for location in LOCATIONS)
-    raise KeyError(f"Unknown dbt project {name!r}; registered projects: {known}")
 
 
 def land_raw_files(plan: ProjectPlan) -> dict[str, int]:
