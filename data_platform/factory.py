@@ -16,7 +16,6 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from data_platform.alerting import build_notification_sensors
 from data_platform.freshness import apply_freshness_policies
 from data_platform.locations import CodeLocation, get_location
-from data_platform.logs import run_loggers
 from data_platform.raw import build_raw_assets
 from data_platform.settings import prepare_storage
 from data_platform.translator import PlatformDbtTranslator
@@ -98,8 +97,7 @@ def build_location_definitions(location_name: str) -> dg.Definitions:
         Definitions holding the location's raw assets, its dbt assets (``dbt build``, streaming
         row counts and column metadata; dbt tests become asset checks), with the freshness
         policies of the raw and mart layers, the ``dbt`` resource, the sensors that notify the
-        administration of failed runs and checks, and the run loggers chosen by
-        ``DATA_PLATFORM_LOG_FORMAT``.
+        administration of failed runs and checks.
 
     Raises:
         KeyError: the location is not registered.
@@ -136,5 +134,4 @@ def build_location_definitions(location_name: str) -> dg.Definitions:
         ),
         resources={"dbt": DbtCliResource(project_dir=project)},
         sensors=build_notification_sensors(location),
-        loggers=run_loggers(),
     )

@@ -18,12 +18,14 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
 from aiosmtpd.controller import Controller
 from dagster import DagsterEventType
 
 from data_platform.alerting import build_notification_sensors
 from data_platform.locations import get_location
 from data_platform.notifications import Notification, send_to_channels
+from data_platform.settings import REPO_ROOT
 from tests.stack.platform import copy_platform
 
 PROBE = Path(__file__).with_name("notify_probe.py")
@@ -228,7 +230,12 @@ def test_a_planted_failing_dbt_test_is_sent_to_teams_ntfy_and_email(receivers, t
         "DATA_PLATFORM_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
         "DATA_PLATFORM_LOG_FORMAT": "json",
     }
+    # The production instance's run log handler (dagster.yaml), on the default storage.
+    python_logs = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text())["python_logs"]
     (tmp_path / "dagster_home").mkdir()
+    (tmp_path / "dagster_home" / "dagster.yaml").write_text(
+        yaml.safe_dump({"python_logs": python_logs})
+    )
     prepared = subprocess.run(
         [sys.executable, "-c", "from data_platform.factory import prepare_manifest as p;"
          " p('data_platform')"],
@@ -254,7 +261,9 @@ def test_a_planted_failing_dbt_test_is_sent_to_teams_ntfy_and_email(receivers, t
             records.append(json.loads(line))
         except json.JSONDecodeError:
             continue
-    assert any(run_id in json.dumps(record) for record in records), ran.stderr[-3000:]
+    mine = [record for record in records if record.get("run_id") == run_id]
+    assert mine, ran.stderr[-3000:]
+    assert {"STEP_FAILURE", "PIPELINE_FAILURE"} <= {r.get("event_type") for r in mine}
 
     notified = probe(platform, env, "notify", "data_platform", run_id)
     assert notified.returncode == 0, notified.stderr
