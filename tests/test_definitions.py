@@ -146,7 +146,7 @@ def test_every_dbt_model_has_owner_column_schema_sql_link_and_docs_link(all_defi
                 continue
             label = f"{name}: {key.to_user_string()}"
             assert node.owners == [location.owner], label
-            columns = node.metadata["dagster/column_schema"].schema.columns
+            columns = node.metadata["dagster/column_schema"].columns
             assert columns, label
             references = node.metadata["dagster/code_references"].code_references
             assert any(ref.file_path.endswith(".sql") for ref in references), label
