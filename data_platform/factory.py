@@ -13,6 +13,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
+from data_platform.alerting import build_notification_sensors
+from data_platform.freshness import apply_freshness_policies
 from data_platform.locations import CodeLocation, get_location
 from data_platform.raw import build_raw_assets
 from data_platform.settings import prepare_storage
@@ -93,7 +95,9 @@ def build_location_definitions(location_name: str) -> dg.Definitions:
 
     Returns:
         Definitions holding the location's raw assets, its dbt assets (``dbt build``, streaming
-        row counts and column metadata; dbt tests become asset checks) and the ``dbt`` resource.
+        row counts and column metadata; dbt tests become asset checks), with the freshness
+        policies of the raw and mart layers, the ``dbt`` resource, the sensors that notify the
+        administration of failed runs and checks.
 
     Raises:
         KeyError: the location is not registered.
@@ -125,6 +129,9 @@ def build_location_definitions(location_name: str) -> dg.Definitions:
         )
 
     return dg.Definitions(
-        assets=[*build_raw_assets(manifest, translator, location), _dbt_assets],
+        assets=apply_freshness_policies(
+            [*build_raw_assets(manifest, translator, location), _dbt_assets]
+        ),
         resources={"dbt": DbtCliResource(project_dir=project)},
+        sensors=build_notification_sensors(location),
     )

@@ -134,3 +134,42 @@ def test_package_of_an_administration_is_a_few_lines():
         code = [line for line in source.splitlines() if line.strip() and not line.startswith("#")]
         assert len(code) <= 10, location.name
         assert "build_location_definitions" in source
+
+
+def test_every_dbt_model_has_owner_column_schema_sql_link_and_docs_link(all_definitions):
+    for name, defs in all_definitions.items():
+        location = get_location(name)
+        graph = asset_graph(defs)
+        for key in own_keys(defs):
+            node = graph.get(key)
+            if node.tags.get("layer") not in {"staging", "intermediate", "marts"}:
+                continue
+            label = f"{name}: {key.to_user_string()}"
+            assert node.owners == [location.owner], label
+            columns = node.metadata["dagster/column_schema"].columns
+            assert columns, label
+            references = node.metadata["dagster/code_references"].code_references
+            assert any(ref.file_path.endswith(".sql") for ref in references), label
+            assert node.metadata["dbt_docs"].url.startswith("http"), label
+
+
+def test_raw_and_mart_assets_have_a_freshness_policy(all_definitions):
+    for name, defs in all_definitions.items():
+        graph = asset_graph(defs)
+        layers = set()
+        for key in own_keys(defs):
+            node = graph.get(key)
+            layer = node.tags.get("layer")
+            if layer in {"raw", "marts"}:
+                layers.add(layer)
+                assert node.freshness_policy is not None, key.to_user_string()
+            else:
+                assert node.freshness_policy is None, key.to_user_string()
+        assert layers == {"raw", "marts"}, name
+
+
+def test_every_location_has_its_notification_sensors(all_definitions):
+    for name, defs in all_definitions.items():
+        project = get_location(name).dbt_project
+        sensors = {sensor.name for sensor in defs.get_repository_def().sensor_defs}
+        assert {f"notify_{project}_run_failure", f"notify_{project}_check_failure"} <= sensors
