@@ -18,8 +18,9 @@ from typing import Any
 
 import dagster as dg
 
+from data_platform.lake import Lake, LakeError, current_lake, redact
 from data_platform.locations import CodeLocation
-from data_platform.settings import OPEN_DATA_DIR, lake_root
+from data_platform.settings import OPEN_DATA_DIR
 from data_platform.translator import PlatformDbtTranslator, resource_meta
 
 
@@ -89,24 +90,30 @@ def resolve_raw_files(patterns: list[str], open_data_dir: Path = OPEN_DATA_DIR) 
     return files
 
 
-def land_files(files: list[Path], open_data_dir: Path, lake: Path) -> dict[str, int]:
+def land_files(files: list[Path], open_data_dir: Path, lake: Lake | Path) -> dict[str, int]:
     """Validate every file, then copy each to ``<lake>/raw/<path relative to open_data_dir>``.
 
     The dataset's ``SOURCE.md`` and licence files (at the top of its folder,
-    ``open_data_dir/<dataset>/``) travel with the data. Nothing is written
-    before every file has parsed, and each copy replaces its target atomically.
+    ``open_data_dir/<dataset>/``) travel with the data. Nothing is written before every file has
+    parsed and the lake has been reached. Each copy replaces its target atomically: a local file
+    through a temporary file and a rename, an Azure blob by its single upload (a block blob is
+    committed whole or not at all).
 
     Args:
         files: files under ``open_data_dir``.
         open_data_dir: root the paths are taken relative to.
-        lake: lake root.
+        lake: the lake (a local folder may be given as a path).
 
     Returns:
         Records per landed file, keyed by the lake-relative path.
 
     Raises:
         RawFileError: a file cannot be parsed; the lake is left as it was.
+        LakeError: the lake cannot be reached or written (missing container, refused
+            credentials), naming the lake path; files already landed are left as they were.
     """
+    if isinstance(lake, Path):
+        lake = Lake(str(lake.resolve()))
     records = {str(path.relative_to(open_data_dir)): count_records(path) for path in files}
     # A dataset is the first folder under open_data_dir; its provenance sits at its top level,
     # even when the data files are further down (awbb_cpliege_matches/clubs/*.csv).
@@ -118,8 +125,19 @@ def land_files(files: list[Path], open_data_dir: Path, lake: Path) -> dict[str, 
         for companion in dataset.glob("*")
         if companion.name == "SOURCE.md" or companion.name.startswith("LICENSE")
     }
+    lake.check()
     for path in sorted(set(files) | companions):
-        target = lake / "raw" / path.relative_to(open_data_dir)
+        relative = path.relative_to(open_data_dir).as_posix()
+        if lake.is_remote:
+            try:
+                lake.filesystem.put_file(str(path), lake.fs_path("raw", relative))
+            except Exception as error:
+                raise LakeError(
+                    f"Lake {lake.display('raw', relative)}: upload failed"
+                    f" ({type(error).__name__}: {redact(str(error)).splitlines()[0]})"
+                ) from None
+            continue
+        target = Path(lake.path("raw", relative))
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         os.close(handle)
@@ -175,16 +193,18 @@ def _raw_asset(
         metadata={"raw_files": patterns, "code_location": location.name},
     )
     def _land(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        lake = lake_root()
+        lake = current_lake()
         files = resolve_raw_files(patterns)
         landed = land_files(files, OPEN_DATA_DIR, lake)
-        context.log.info(f"Landed {len(landed)} file(s) in {lake}")
+        context.log.info(f"Landed {len(landed)} file(s) in {lake.display('raw')}")
         return dg.MaterializeResult(
             metadata={
                 "files": len(landed),
                 "records": sum(landed.values()),
                 "records_per_file": dg.MetadataValue.json(landed),
-                "lake_path": dg.MetadataValue.path(str(lake / "raw" / Path(patterns[0]).parent)),
+                "lake_path": dg.MetadataValue.path(
+                    lake.display("raw", Path(patterns[0]).parent.as_posix())
+                ),
             }
         )
 

@@ -3,7 +3,8 @@
 Both are read from environment variables **when a function is called**, never at import time,
 so that a code location can be imported anywhere (CI, the Docker build) without configuration.
 
-* ``DATA_PLATFORM_LAKE_ROOT``: root of the lake; ``raw/<dataset>/`` holds the landed files,
+* ``DATA_PLATFORM_LAKE_ROOT``: root of the lake, a local folder or an ADLS container
+  (:mod:`data_platform.lake`); ``raw/<dataset>/`` holds the landed files,
   ``marts/<dbt project>/`` the published Parquet marts. Default: ``<repo>/.local/lake``.
 * ``DATA_PLATFORM_WAREHOUSE_DIR``: folder of the DuckDB files, one per dbt project
   (``<project>.duckdb``). Default: ``<repo>/.local/warehouse``.
@@ -18,6 +19,9 @@ import os
 import sys
 from pathlib import Path
 
+from data_platform.lake import LAKE_ROOT_ENV as LAKE_ROOT_ENV  # re-exported
+from data_platform.lake import prepare_lake
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 """Root of the monorepo (the folder holding ``workspace.yaml``)."""
 
@@ -27,17 +31,7 @@ OPEN_DATA_DIR = REPO_ROOT / "open_data"
 DBT_PROJECTS_DIR = REPO_ROOT / "dbt_submodules"
 """Folder holding one dbt project per code location."""
 
-LAKE_ROOT_ENV = "DATA_PLATFORM_LAKE_ROOT"
 WAREHOUSE_DIR_ENV = "DATA_PLATFORM_WAREHOUSE_DIR"
-
-
-def lake_root() -> Path:
-    """Return the lake root as an absolute path.
-
-    Returns:
-        ``$DATA_PLATFORM_LAKE_ROOT`` resolved to an absolute path, or ``<repo>/.local/lake``.
-    """
-    return Path(os.environ.get(LAKE_ROOT_ENV) or REPO_ROOT / ".local" / "lake").resolve()
 
 
 def warehouse_dir() -> Path:
@@ -51,24 +45,28 @@ def warehouse_dir() -> Path:
 
 
 def prepare_storage(dbt_project_name: str) -> dict[str, str]:
-    """Create the folders a dbt run writes to and export their absolute paths for dbt.
+    """Make the lake and the warehouse ready for a dbt run and export where they are for dbt.
 
-    dbt-duckdb neither creates the folder of its DuckDB file nor the folder of an ``external``
-    model's Parquet file, so this is called at run time, right before dbt is invoked.
+    dbt-duckdb creates neither the folder of its DuckDB file nor that of an ``external``
+    model's Parquet file, and an Azure lake must be checked before dbt starts, so this is called
+    at run time, right before dbt is invoked (see :func:`data_platform.lake.prepare_lake`).
 
     Args:
         dbt_project_name: name of the dbt project (``name:`` in ``dbt_project.yml``), e.g. ``ags``.
 
     Returns:
-        The environment variables exported (name -> absolute path), so that the dbt subprocess,
-        which inherits ``os.environ``, writes where the raw assets wrote.
+        The environment variables exported (name -> value), so that the dbt subprocess, which
+        inherits ``os.environ``, reads and writes where the raw assets wrote.
+
+    Raises:
+        data_platform.lake.LakeError: the lake cannot be reached (missing container, refused
+            credentials), named in the message.
     """
-    lake, warehouse = lake_root(), warehouse_dir()
-    (lake / "marts" / dbt_project_name).mkdir(parents=True, exist_ok=True)
+    exported = prepare_lake(dbt_project_name)
+    warehouse = warehouse_dir()
     warehouse.mkdir(parents=True, exist_ok=True)
-    exported = {LAKE_ROOT_ENV: str(lake), WAREHOUSE_DIR_ENV: str(warehouse)}
-    os.environ.update(exported)
-    return exported
+    os.environ[WAREHOUSE_DIR_ENV] = str(warehouse)
+    return {**exported, WAREHOUSE_DIR_ENV: str(warehouse)}
 
 
 def dbt_executable() -> str:

@@ -1,0 +1,235 @@
+"""The lake: a local folder (the default) or a container of Azure Data Lake Storage, via adlfs.
+
+``DATA_PLATFORM_LAKE_ROOT`` picks it, read when a function is called (never at import time):
+
+* a path (or nothing: ``<repo>/.local/lake``): a local folder;
+* ``abfs://<container>@<account>.dfs.core.windows.net/<prefix>``,
+  ``abfs://<container>@<account>/<prefix>`` or ``abfs://<container>/<prefix>`` (the account then
+  comes from ``AZURE_STORAGE_ACCOUNT_NAME`` or the connection string): ADLS Gen2 / Blob Storage,
+  through the fsspec filesystem of `adlfs <https://github.com/fsspec/adlfs>`_. ``abfss://`` and
+  ``az://`` are accepted as synonyms.
+
+Credentials are adlfs's own environment variables, never a setting of the platform, so they are
+never written to a file, a log line or the UI: ``AZURE_STORAGE_CONNECTION_STRING``, or
+``AZURE_STORAGE_ACCOUNT_NAME`` with ``AZURE_STORAGE_ACCOUNT_KEY`` (or ``AZURE_STORAGE_SAS_TOKEN``),
+or ``AZURE_STORAGE_ACCOUNT_NAME`` alone, which makes adlfs use ``DefaultAzureCredential``
+(managed identity, workload identity, ``AZURE_CLIENT_ID``/``AZURE_TENANT_ID``/
+``AZURE_CLIENT_SECRET``, Azure CLI login).
+
+The raw assets write ``raw/<dataset>/...`` through the same filesystem; dbt-duckdb reads the
+raw files and writes the published marts (``marts/<dbt project>/<model>.parquet``) through it too:
+the dbt profiles' target ``adls`` registers adlfs with DuckDB (dbt-duckdb's ``filesystems``),
+and :func:`prepare_lake` selects that target (``DBT_TARGET=adls``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import fsspec
+
+LAKE_ROOT_ENV = "DATA_PLATFORM_LAKE_ROOT"
+DBT_TARGET_ENV = "DBT_TARGET"
+ACCOUNT_NAME_ENV = "AZURE_STORAGE_ACCOUNT_NAME"
+REMOTE_SCHEMES = ("abfs", "abfss", "az")
+DEFAULT_LOCAL_LAKE = Path(__file__).resolve().parent.parent / ".local" / "lake"
+
+_URL = re.compile(
+    r"^(?P<scheme>abfss?|az)://(?P<container>[^/@]+)(?:@(?P<host>[^/]+))?(?P<prefix>/.*)?$"
+)
+# Secrets an Azure error message or a URL could carry: connection-string keys, SAS signatures.
+_SECRET = re.compile(r"(?i)(AccountKey=|SharedAccessSignature=|sig=|Authorization:\s*)[^;&\s]+")
+
+
+class LakeError(RuntimeError):
+    """The lake cannot be used: missing container or folder, refused credentials, bad URL.
+
+    The message names the lake path concerned and never contains a credential.
+    """
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with account keys, SAS signatures and authorization headers masked.
+
+    Args:
+        text: any message (typically an Azure SDK error).
+
+    Returns:
+        The same text, each secret value replaced by ``***``.
+    """
+    return _SECRET.sub(lambda match: f"{match.group(1)}***", text)
+
+
+@dataclass(frozen=True)
+class Lake:
+    """Where the lake is: a local folder or an ADLS container (plus an optional prefix).
+
+    Attributes:
+        root: the canonical root, without trailing slash: an absolute local path, or
+            ``abfs://<container>[/<prefix>]`` (the account is kept apart, in ``account_name``).
+        account_name: the storage account named in the URL, if any.
+    """
+
+    root: str
+    account_name: str | None = None
+
+    @property
+    def is_remote(self) -> bool:
+        """``True`` when the lake is on Azure (``abfs://``), ``False`` for a local folder."""
+        return self.root.startswith("abfs://")
+
+    @property
+    def container(self) -> str | None:
+        """The ADLS container, or ``None`` for a local lake."""
+        return self.root.removeprefix("abfs://").split("/", 1)[0] if self.is_remote else None
+
+    def path(self, *parts: str) -> str:
+        """Join lake-relative parts (``"raw"``, ``"ags/file.json"``) onto the root.
+
+        Returns:
+            A local path or an ``abfs://`` URL, as a string.
+        """
+        relative = "/".join(part.strip("/") for part in parts if part)
+        return f"{self.root}/{relative}" if relative else self.root
+
+    def display(self, *parts: str) -> str:
+        """Like :meth:`path`, with the account in the URL (for error messages and the UI)."""
+        path = self.path(*parts)
+        if self.is_remote and self.account_name:
+            container = self.container or ""
+            return path.replace(f"abfs://{container}", f"abfs://{container}@{self.account_name}", 1)
+        return path
+
+    @cached_property
+    def filesystem(self) -> fsspec.AbstractFileSystem:
+        """The fsspec filesystem of the lake: local, or adlfs with credentials from the env.
+
+        Raises:
+            LakeError: adlfs finds no account or credentials (no secret in the message).
+        """
+        import fsspec
+
+        if not self.is_remote:
+            return fsspec.filesystem("file")
+        options = {"account_name": self.account_name} if self.account_name else {}
+        try:
+            return fsspec.filesystem("abfs", skip_instance_cache=True, **options)
+        except ValueError as error:
+            raise LakeError(
+                f"Lake {self.display()}: cannot connect to Azure storage: {redact(str(error))}."
+                " Set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT_NAME with"
+                " AZURE_STORAGE_ACCOUNT_KEY (or alone, for DefaultAzureCredential)."
+            ) from None
+
+    def fs_path(self, *parts: str) -> str:
+        """Return the path of ``parts`` as the lake's filesystem expects it (no scheme)."""
+        return self.path(*parts).removeprefix("abfs://")
+
+    def check(self) -> None:
+        """Check that an Azure lake can be reached: its container exists, its credentials work.
+
+        A local lake needs no check: its folders are created on write.
+
+        Raises:
+            LakeError: the container does not exist, or Azure refused the request; the message
+                names the lake path and the cause, without any credential.
+        """
+        if not self.is_remote:
+            return
+        try:
+            self.filesystem.ls(self.container, detail=False)
+        except FileNotFoundError:
+            raise LakeError(
+                f"Lake {self.display()}: the container {self.container!r} does not exist;"
+                " create it (az storage container create) or correct DATA_PLATFORM_LAKE_ROOT."
+                " Nothing was written."
+            ) from None
+        except LakeError:
+            raise
+        except Exception as error:  # azure.core.exceptions.* carry the HTTP status and code
+            first_line = redact(str(error)).splitlines()[0] if str(error) else ""
+            raise LakeError(
+                f"Lake {self.display()}: Azure storage refused access"
+                f" ({type(error).__name__}: {first_line}); check the credentials"
+                " (AZURE_STORAGE_*). Nothing was written."
+            ) from None
+
+
+def parse_lake_root(value: str | None) -> Lake:
+    """Parse a ``DATA_PLATFORM_LAKE_ROOT`` value.
+
+    Args:
+        value: a local path, an ``abfs://`` / ``abfss://`` / ``az://`` URL, or empty/``None``
+            for the default ``<repo>/.local/lake``.
+
+    Returns:
+        The :class:`Lake`, with a canonical root (absolute path, or ``abfs://container/prefix``).
+
+    Raises:
+        LakeError: a URL with another scheme (``s3://``...), or an ``abfs://`` URL without a
+            container.
+    """
+    if not value:
+        return Lake(str(DEFAULT_LOCAL_LAKE))
+    if "://" not in value:
+        return Lake(str(Path(value).resolve()))
+    match = _URL.match(value.rstrip("/"))
+    if not match:
+        scheme = value.split("://", 1)[0]
+        raise LakeError(
+            f"{LAKE_ROOT_ENV}={value!r}: unsupported lake URL"
+            + (f" (scheme {scheme!r})" if scheme not in REMOTE_SCHEMES else "")
+            + "; use a local path or abfs://<container>@<account>.dfs.core.windows.net/<prefix>"
+        )
+    host = match.group("host")
+    account = host.split(".", 1)[0] if host else None
+    prefix = (match.group("prefix") or "").strip("/")
+    root = f"abfs://{match.group('container')}" + (f"/{prefix}" if prefix else "")
+    return Lake(root, account)
+
+
+def current_lake() -> Lake:
+    """Return the lake configured now by ``DATA_PLATFORM_LAKE_ROOT``.
+
+    Raises:
+        LakeError: the value is not a usable path or URL.
+    """
+    return parse_lake_root(os.environ.get(LAKE_ROOT_ENV))
+
+
+def prepare_lake(dbt_project_name: str) -> dict[str, str]:
+    """Make the lake ready for a dbt run and export for dbt where it is.
+
+    A local lake gets the folder of the project's published marts (dbt-duckdb does not create
+    it). An Azure lake is checked (container, credentials) before dbt starts, and dbt is pointed
+    at the profiles' ``adls`` target, which registers adlfs with DuckDB.
+
+    Args:
+        dbt_project_name: the dbt project (``name:`` in ``dbt_project.yml``), e.g. ``ags``.
+
+    Returns:
+        The environment variables exported into ``os.environ`` (inherited by the dbt process):
+        ``DATA_PLATFORM_LAKE_ROOT`` (canonical), ``DBT_TARGET`` and, for an account named only in
+        the URL, ``AZURE_STORAGE_ACCOUNT_NAME``.
+
+    Raises:
+        LakeError: the lake cannot be reached (see :meth:`Lake.check`).
+    """
+    lake = current_lake()
+    exported = {LAKE_ROOT_ENV: lake.root}
+    if lake.is_remote:
+        lake.check()
+        exported[DBT_TARGET_ENV] = "adls"
+        if lake.account_name and not os.environ.get(ACCOUNT_NAME_ENV):
+            exported[ACCOUNT_NAME_ENV] = lake.account_name
+    else:
+        Path(lake.path("marts", dbt_project_name)).mkdir(parents=True, exist_ok=True)
+        exported[DBT_TARGET_ENV] = "local"
+    os.environ.update(exported)
+    return exported
