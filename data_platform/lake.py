@@ -38,6 +38,16 @@ LAKE_ROOT_ENV = "DATA_PLATFORM_LAKE_ROOT"
 DBT_TARGET_ENV = "DBT_TARGET"
 ACCOUNT_NAME_ENV = "AZURE_STORAGE_ACCOUNT_NAME"
 REMOTE_SCHEMES = ("abfs", "abfss", "az")
+AZURE_CREDENTIAL_ENVS = (
+    "AZURE_STORAGE_CONNECTION_STRING",
+    "AZURE_STORAGE_ACCOUNT_NAME",
+    "AZURE_STORAGE_ACCOUNT_KEY",
+    "AZURE_STORAGE_SAS_TOKEN",
+    "AZURE_CLIENT_ID",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_SECRET",
+)
+"""The credential variables passed to the containers (docker-compose.yml, DockerRunLauncher)."""
 DEFAULT_LOCAL_LAKE = Path(__file__).resolve().parent.parent / ".local" / "lake"
 
 _URL = re.compile(
@@ -99,12 +109,24 @@ class Lake:
         return f"{self.root}/{relative}" if relative else self.root
 
     def display(self, *parts: str) -> str:
-        """Like :meth:`path`, with the account in the URL (for error messages and the UI)."""
+        """Like :meth:`path`, with the storage account in the URL (for errors and the UI).
+
+        The account is the URL's, else ``AZURE_STORAGE_ACCOUNT_NAME``, else the ``AccountName``
+        of the connection string; never a credential.
+        """
         path = self.path(*parts)
-        if self.is_remote and self.account_name:
-            container = self.container or ""
-            return path.replace(f"abfs://{container}", f"abfs://{container}@{self.account_name}", 1)
-        return path
+        if not self.is_remote:
+            return path
+        account = self.account_name or os.environ.get(ACCOUNT_NAME_ENV)
+        if not account:
+            found = re.search(
+                r"AccountName=([^;]+)", os.environ.get("AZURE_STORAGE_CONNECTION_STRING", "")
+            )
+            account = found.group(1) if found else None
+        if not account:
+            return path
+        container = self.container or ""
+        return path.replace(f"abfs://{container}", f"abfs://{container}@{account}", 1)
 
     @cached_property
     def filesystem(self) -> fsspec.AbstractFileSystem:
@@ -115,6 +137,7 @@ class Lake:
         """
         import fsspec
 
+        drop_empty_azure_variables()
         if not self.is_remote:
             return fsspec.filesystem("file")
         options = {"account_name": self.account_name} if self.account_name else {}
@@ -159,6 +182,22 @@ class Lake:
                 f" ({type(error).__name__}: {first_line}); check the credentials"
                 " (AZURE_STORAGE_*). Nothing was written."
             ) from None
+
+
+def drop_empty_azure_variables() -> list[str]:
+    """Remove the Azure credential variables that are set but empty from ``os.environ``.
+
+    Compose passes every variable of :data:`AZURE_CREDENTIAL_ENVS` to the containers, empty when
+    ``.env`` leaves it blank; adlfs and azure-identity take an empty value for a given one (a
+    connection string ``""``), so an empty variable must mean "not set".
+
+    Returns:
+        The names removed.
+    """
+    empty = [name for name in AZURE_CREDENTIAL_ENVS if os.environ.get(name) == ""]
+    for name in empty:
+        del os.environ[name]
+    return empty
 
 
 def parse_lake_root(value: str | None) -> Lake:
@@ -222,6 +261,7 @@ def prepare_lake(dbt_project_name: str) -> dict[str, str]:
         LakeError: the lake cannot be reached (see :meth:`Lake.check`).
     """
     lake = current_lake()
+    drop_empty_azure_variables()  # the dbt process's adlfs reads os.environ
     exported = {LAKE_ROOT_ENV: lake.root}
     if lake.is_remote:
         lake.check()

@@ -32,8 +32,13 @@ def test_pattern_without_file_names_the_pattern(tmp_path):
         resolve_raw_files(["nothing_here/*.json"], open_data_dir=tmp_path)
 
 
-def test_malformed_file_is_named_and_the_lake_keeps_what_it_had(tmp_path):
-    source_dir, lake = tmp_path / "open_data", tmp_path / "lake"
+def read(lake, relative: str) -> bytes:
+    """Read a file back from the lake through its own filesystem (local, or Azurite's blobs)."""
+    return lake.filesystem.cat_file(lake.fs_path(relative))
+
+
+def test_malformed_file_is_named_and_the_lake_keeps_what_it_had(tmp_path, any_lake):
+    source_dir, lake = tmp_path / "open_data", any_lake
     (source_dir / "ds").mkdir(parents=True)
     good, bad = source_dir / "ds" / "good.json", source_dir / "ds" / "bad.json"
     good.write_text(json.dumps([{"a": 1}, {"a": 2}]))
@@ -44,8 +49,8 @@ def test_malformed_file_is_named_and_the_lake_keeps_what_it_had(tmp_path):
     with pytest.raises(RawFileError, match="bad.json"):
         land_files([good, bad], source_dir, lake)
     # Nothing was written: the lake still holds the first landing, and no bad file.
-    assert json.loads((lake / "raw/ds/good.json").read_text()) == [{"a": 1}, {"a": 2}]
-    assert not (lake / "raw/ds/bad.json").exists()
+    assert json.loads(read(lake, "raw/ds/good.json")) == [{"a": 1}, {"a": 2}]
+    assert not lake.filesystem.exists(lake.fs_path("raw/ds/bad.json"))
 
 
 def test_csv_with_a_ragged_row_is_rejected_with_its_line(tmp_path):
@@ -55,13 +60,17 @@ def test_csv_with_a_ragged_row_is_rejected_with_its_line(tmp_path):
         count_records(path)
 
 
-def test_sources_and_licences_travel_with_the_data(tmp_path):
+def test_sources_and_licences_travel_with_the_data(any_lake):
     files = resolve_raw_files(["awbb_cpliege_matches/clubs/1034-rbc-haneffe.csv"])
-    land_files(files, OPEN_DATA_DIR, tmp_path)
+    assert land_files(files, OPEN_DATA_DIR, any_lake) == {
+        "raw/awbb_cpliege_matches/clubs/1034-rbc-haneffe.csv": 264
+    }
+    assert read(any_lake, "raw/awbb_cpliege_matches/clubs/1034-rbc-haneffe.csv") == (
+        files[0].read_bytes()
+    )
     # SOURCE.md and LICENSE sit in the dataset folder, one level above the club files.
-    assert (tmp_path / "raw/awbb_cpliege_matches/clubs/1034-rbc-haneffe.csv").exists()
-    landed = tmp_path / "raw/awbb_cpliege_matches"
     for companion in ("SOURCE.md", "LICENSE"):
-        assert (landed / companion).read_bytes() == (
-            OPEN_DATA_DIR / "awbb_cpliege_matches" / companion
-        ).read_bytes()
+        assert (
+            read(any_lake, f"raw/awbb_cpliege_matches/{companion}")
+            == (OPEN_DATA_DIR / "awbb_cpliege_matches" / companion).read_bytes()
+        )

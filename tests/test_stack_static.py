@@ -27,7 +27,7 @@ INSTANCE_FILE = REPO_ROOT / "dagster.yaml"
 RUN_LAUNCHER_FILE = REPO_ROOT / "deploy" / "docker-runs" / "run_launcher.yaml"
 PROFILES = ("local-runs", "docker-runs")
 PLACEHOLDERS = {"", "change-me", "changeme"}
-SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN")
+SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "ACCOUNT_KEY", "CONNECTION_STRING")
 
 
 def env_example() -> dict[str, str]:
@@ -146,7 +146,10 @@ def test_no_secret_is_written_in_the_stack_files():
                 if any(word in str(key).upper() for word in SECRET_WORDS) and isinstance(
                     value, str
                 ):
-                    assert re.fullmatch(r"\$\{[A-Z_]+:\?[^}]*\}", value), f"{path}/{key}: {value}"
+                    # Required (`${X:?why}`) or optional with an empty default (`${X:-}`).
+                    assert re.fullmatch(r"\$\{[A-Z_]+(:\?[^}]*|:-)\}", value), (
+                        f"{path}/{key}: {value}"
+                    )
                 walk(value, f"{path}/{key}")
         elif isinstance(node, list):
             for value in node:

@@ -1,0 +1,134 @@
+"""Azurite, Microsoft's Azure Storage emulator (npm package ``azurite``), for the lake tests.
+
+Only its blob service is started, on 127.0.0.1 and a free port, with its data in a temporary
+folder. adlfs talks to it with a connection string, exactly as it talks to a storage account.
+Azurite is installed with npm into ``.local/azurite`` (git-ignored) on first use.
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from data_platform.settings import REPO_ROOT
+from tests.stack.postgres import free_port
+
+AZURITE_VERSION = "3.35.0"
+AZURITE_PREFIX = REPO_ROOT / ".local" / "azurite"
+ACCOUNT = "devstoreaccount1"
+# Azurite's documented, well-known development key (not a secret).
+ACCOUNT_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+
+class AzuriteUnavailable(RuntimeError):
+    """Azurite cannot be installed or started here (no node/npm, no registry)."""
+
+
+@dataclass(frozen=True)
+class AzuriteServer:
+    """A running Azurite blob service."""
+
+    port: int
+
+    @property
+    def blob_endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}/{ACCOUNT}"
+
+    def connection_string(self, key: str = ACCOUNT_KEY) -> str:
+        """Return the connection string of the emulator's account (``key`` to plant a bad one)."""
+        return (
+            f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={key};"
+            f"BlobEndpoint={self.blob_endpoint};"
+        )
+
+    def env(self) -> dict[str, str]:
+        """Return the variables that make adlfs use this emulator."""
+        return {"AZURE_STORAGE_CONNECTION_STRING": self.connection_string()}
+
+    def blob_service(self):
+        """Return an ``azure.storage.blob.BlobServiceClient`` for direct checks (the blob API)."""
+        from azure.storage.blob import BlobServiceClient
+
+        return BlobServiceClient.from_connection_string(self.connection_string())
+
+    def create_container(self, name: str) -> None:
+        """Create the container ``name`` (it must not exist)."""
+        self.blob_service().create_container(name)
+
+
+def azurite_executable() -> Path:
+    """Return ``azurite-blob``, installing the pinned Azurite with npm if needed.
+
+    Raises:
+        AzuriteUnavailable: node/npm are missing or the install fails.
+    """
+    executable = AZURITE_PREFIX / "node_modules" / ".bin" / "azurite-blob"
+    package = AZURITE_PREFIX / "node_modules" / "azurite" / "package.json"
+    if executable.exists() and f'"version": "{AZURITE_VERSION}"' in package.read_text():
+        return executable
+    if not (shutil.which("npm") and shutil.which("node")):
+        raise AzuriteUnavailable("Azurite needs node and npm (apt-get install nodejs npm)")
+    AZURITE_PREFIX.mkdir(parents=True, exist_ok=True)
+    install = subprocess.run(
+        ["npm", "install", "--prefix", str(AZURITE_PREFIX), "--no-audit", "--no-fund"]
+        + [f"azurite@{AZURITE_VERSION}"],
+        capture_output=True,
+        text=True,
+    )
+    if install.returncode != 0 or not executable.exists():
+        raise AzuriteUnavailable(f"npm install azurite failed: {install.stderr[-1500:]}")
+    return executable
+
+
+@contextmanager
+def running_azurite():
+    """Start Azurite's blob service in a temporary folder and yield its :class:`AzuriteServer`.
+
+    Raises:
+        AzuriteUnavailable: it cannot be installed, or does not answer within 60 s.
+    """
+    executable = azurite_executable()
+    port = free_port()
+    data = Path(tempfile.mkdtemp(prefix="azurite-"))
+    log = (data / "azurite.log").open("w")
+    process = subprocess.Popen(
+        [str(executable), "--blobHost", "127.0.0.1", "--blobPort", str(port)]
+        + ["--location", str(data / "blobs"), "--skipApiVersionCheck", "--loose"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ},
+    )
+    server = AzuriteServer(port)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise AzuriteUnavailable(
+                    f"Azurite exited ({process.returncode}): {(data / 'azurite.log').read_text()}"
+                )
+            try:
+                urllib.request.urlopen(f"{server.blob_endpoint}?comp=list", timeout=2)
+                break
+            except urllib.error.HTTPError:
+                break  # it answers (403 without a signature): it is up
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AzuriteUnavailable("Azurite did not answer within 60 s") from None
+                time.sleep(0.5)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+        shutil.rmtree(data, ignore_errors=True)
