@@ -1,14 +1,65 @@
-"""Shared fixtures: dbt manifests prepared once, and a throwaway lake and warehouse."""
+"""Shared fixtures: dbt manifests prepared once, the real data built once, throwaway storage.
 
+Under pytest-xdist every worker runs the session fixtures of its own; those that must happen
+once per session (the manifests, the materialization of the real data, the dbt docs site) run
+under a file lock in a folder shared by the workers (:func:`once_per_session`).
+"""
+
+import json
 import os
+import shutil
+import subprocess
+import sys
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 import pytest
+from filelock import FileLock
 
 from data_platform.factory import prepare_manifest
 from data_platform.locations import LOCATIONS
-from data_platform.settings import LAKE_ROOT_ENV, WAREHOUSE_DIR_ENV
+from data_platform.settings import LAKE_ROOT_ENV, REPO_ROOT, WAREHOUSE_DIR_ENV
+
+
+def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the session's temporary folder shared by every pytest-xdist worker."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def once_per_session(
+    tmp_path_factory: pytest.TempPathFactory, name: str, action: Callable[[Path], None]
+) -> Path:
+    """Run ``action(folder)`` once per test session, whichever worker asks first.
+
+    Args:
+        tmp_path_factory: pytest's factory (its base folder's parent is shared under xdist).
+        name: name of the folder given to ``action`` and of its lock.
+        action: builds into the (new, empty) folder; an exception fails every later caller too,
+            with the same message, instead of building again.
+
+    Returns:
+        The folder, once ``action`` has finished in this or another worker.
+    """
+    shared = shared_folder(tmp_path_factory)
+    folder, done, failed = shared / name, shared / f"{name}.done", shared / f"{name}.failed"
+    with FileLock(str(shared / f"{name}.lock")):
+        if failed.exists():
+            pytest.fail(f"{name} failed earlier in this session:\n{failed.read_text()}")
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            try:
+                action(folder)
+            except BaseException as error:
+                failed.write_text(f"{type(error).__name__}: {error}")
+                raise
+            done.touch()
+    return folder
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -28,10 +79,74 @@ def platform_storage(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path
 
 
 @pytest.fixture(scope="session")
-def prepared_manifests(platform_storage: dict[str, Path]) -> None:
-    """Prepare every location's manifest ahead, as CI and the Docker build do."""
-    for location in LOCATIONS:
-        prepare_manifest(location.name)
+def prepared_manifests(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Prepare every location's manifest ahead, once per session, as CI and the image do."""
+
+    def prepare(_: Path) -> None:
+        for location in LOCATIONS:
+            prepare_manifest(location.name)
+
+    once_per_session(tmp_path_factory, "manifests", prepare)
+
+
+@dataclass(frozen=True)
+class PlatformBuild:
+    """Every location materialized in full on the real data (``tests/platform_build.py``).
+
+    Attributes:
+        root: folder holding ``lake/``, ``warehouse/`` and ``dagster_home/`` (SQLite instance).
+        run_ids: ``{location name: id of the run that materialized it}``.
+    """
+
+    root: Path
+    run_ids: dict[str, str]
+
+    @property
+    def lake(self) -> Path:
+        return self.root / "lake"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse"
+
+    @contextmanager
+    def instance(self) -> Iterator[dg.DagsterInstance]:
+        """Open the build's Dagster instance (runs, events, asset checks) to read it."""
+        with dg.DagsterInstance.from_config(str(self.root / "dagster_home")) as instance:
+            yield instance
+
+    def copy_storage(self, destination: Path) -> dict[str, Path]:
+        """Copy the lake and the warehouse for a test that writes (small selections on top).
+
+        Returns:
+            ``{"lake": folder, "warehouse": folder}`` under ``destination``.
+        """
+        copies = {"lake": destination / "lake", "warehouse": destination / "warehouse"}
+        shutil.copytree(self.lake, copies["lake"])
+        shutil.copytree(self.warehouse, copies["warehouse"])
+        return copies
+
+
+@pytest.fixture(scope="session")
+def platform_build(tmp_path_factory: pytest.TempPathFactory, prepared_manifests) -> PlatformBuild:
+    """The real data of every location, built once per session (read-only for the tests).
+
+    Tests that write copy it first (:meth:`PlatformBuild.copy_storage`).
+    """
+
+    def build(root: Path) -> None:
+        result = subprocess.run(
+            [sys.executable, "-m", "tests.platform_build", str(root)],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"tests.platform_build failed:\n{result.stderr[-6000:]}")
+
+    root = once_per_session(tmp_path_factory, "platform_build", build)
+    return PlatformBuild(root, json.loads((root / "run_ids.json").read_text()))
 
 
 @pytest.fixture(scope="session")
