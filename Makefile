@@ -5,8 +5,18 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 LOCATIONS := data_platform ags_project agaj_project
 DBT_PROJECTS := data_platform_dbt ags_dbt agaj_dbt
 export DAGSTER_HOME ?= $(CURDIR)/.local/dagster_home
+# Ports of `make dev` (the Dagster UI and the dbt docs beside it) and the docs site's folder.
+DAGSTER_PORT ?= 3000
+DBT_DOCS_PORT ?= 3001
+DBT_DOCS_DIR ?= $(CURDIR)/.local/dbt_docs
 
-.PHONY: install prepare dev test lint format clean
+# Workers of pytest-xdist: more than the 2 cores of CI, because the heavy tiers mostly wait (on
+# Docker, on a queued run, on the browser) while the others use the CPU.
+PYTEST_WORKERS ?= 4
+# The fast tier: what needs no PostgreSQL, Docker, browser, Azurite nor the real data built.
+FAST_TIER := not (slow or azurite or stack or browser or containers)
+
+.PHONY: install prepare dev test test-fast lint format clean
 
 $(UV):
 	python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
@@ -19,16 +29,24 @@ prepare: install
 	$(UV) run python -m data_platform.prepare
 
 ## Run the platform locally: Dagster UI on http://127.0.0.1:3000 with every code location, and
-## the dbt docs of every dbt project on http://127.0.0.1:3001 (built first, served beside the UI).
+## the dbt docs of every dbt project on http://127.0.0.1:3001 (rebuilt when a manifest changed,
+## served beside the UI).
 dev: install
 	mkdir -p "$(DAGSTER_HOME)"
-	$(UV) run python -m data_platform.docs_site serve --build --port 3001 & docs=$$!; \
+	$(UV) run python -m data_platform.docs_site serve --build-if-stale --dir "$(DBT_DOCS_DIR)" \
+		--port $(DBT_DOCS_PORT) & docs=$$!; \
 	trap 'kill $$docs 2>/dev/null' EXIT; \
-	$(UV) run dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	DATA_PLATFORM_DBT_DOCS_URL=$${DATA_PLATFORM_DBT_DOCS_URL:-http://127.0.0.1:$(DBT_DOCS_PORT)} \
+		$(UV) run dagster dev -w workspace.yaml -h 127.0.0.1 -p $(DAGSTER_PORT)
 
-## Run the test suite (prepares manifests itself).
+## Run the whole test suite, every tier (prepares manifests itself; prints the slowest tests).
 test: install
-	$(UV) run pytest --cov=data_platform --cov=ags_project --cov=agaj_project --cov-report=term
+	$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadgroup \
+		--cov=data_platform --cov=ags_project --cov=agaj_project --cov-report=term
+
+## The inner loop: the fast tier only (definitions, dbt unit tests, static checks), in minutes.
+test-fast: install
+	$(UV) run pytest -m "$(FAST_TIER)" -n 2 --dist loadgroup
 
 lint: install prepare
 	$(UV) run ruff check .

@@ -6,7 +6,8 @@ registered dbt project and writes::
     <folder>/index.html                  one link per administration
     <folder>/<dbt project>/index.html    that project's dbt docs (manifest and catalog inlined)
 
-``python -m data_platform.docs_site serve [--build] [--dir D] [--host H] [--port P]`` serves that
+``python -m data_platform.docs_site serve [--build | --build-if-stale] [--dir D] [--host H]
+[--port P]`` serves that
 folder over HTTP (``make dev`` starts it beside ``dagster dev``; the compose stack runs it as
 the ``dbt-docs`` service). Every dbt asset of the UI carries a ``dbt_docs`` link into it
 (:func:`model_docs_url`), whose base is ``DATA_PLATFORM_DBT_DOCS_URL``.
@@ -159,6 +160,30 @@ def build_site(site_dir: Path, locations: tuple[CodeLocation, ...] = LOCATIONS) 
     return [index, *pages]
 
 
+def is_stale(site_dir: Path, locations: tuple[CodeLocation, ...] = LOCATIONS) -> bool:
+    """Tell whether the site must be built again before it is served.
+
+    Args:
+        site_dir: root of the docs site.
+        locations: the code locations documented.
+
+    Returns:
+        True when a project's page is missing or older than its ``target/manifest.json`` (the
+        manifest changes whenever dbt parses a changed project), or when the index is missing.
+    """
+    index = site_dir / "index.html"
+    if not index.exists():
+        return True
+    for location in locations:
+        page = site_dir / location.dbt_project / "index.html"
+        manifest = location.dbt_project_dir / "target" / "manifest.json"
+        if not page.exists():
+            return True
+        if manifest.exists() and manifest.stat().st_mtime > page.stat().st_mtime:
+            return True
+    return False
+
+
 def serve(site_dir: Path, host: str, port: int) -> None:
     """Serve ``site_dir`` over HTTP until interrupted.
 
@@ -186,11 +211,17 @@ def main(argv: list[str] | None = None) -> int:
     served = commands.add_parser("serve", help="serve the docs site over HTTP")
     served.add_argument("--dir", dest="site_dir", type=Path, default=DEFAULT_SITE_DIR)
     served.add_argument("--build", action="store_true", help="build the site first")
+    served.add_argument(
+        "--build-if-stale",
+        action="store_true",
+        help="build the site first only when a dbt manifest is newer than its page",
+    )
     served.add_argument("--host", default="127.0.0.1")
     served.add_argument("--port", type=int, default=3001)
     args = parser.parse_args(argv)
     try:
-        if args.command == "build" or args.build:
+        stale = args.command == "serve" and args.build_if_stale and is_stale(args.site_dir)
+        if args.command == "build" or args.build or stale:
             for page in build_site(args.site_dir):
                 print(f"wrote {page}", flush=True)
     except DocsBuildError as error:

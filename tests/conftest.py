@@ -12,6 +12,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,17 @@ def once_per_session(
     return folder
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses Azurite ``azurite``, and keep them on one xdist worker.
+
+    One worker starts Azurite (and installs it with npm on first use) for all of them.
+    """
+    for item in items:
+        if "azurite" in getattr(item, "fixturenames", ()) or item.get_closest_marker("azurite"):
+            item.add_marker(pytest.mark.azurite)
+            item.add_marker(pytest.mark.xdist_group("azurite"))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def platform_storage(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Point the lake and the warehouse at temporary folders for the whole session."""
@@ -83,8 +95,9 @@ def prepared_manifests(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Prepare every location's manifest ahead, once per session, as CI and the image do."""
 
     def prepare(_: Path) -> None:
-        for location in LOCATIONS:
-            prepare_manifest(location.name)
+        # One `dbt parse` per project, side by side (each writes its own target/ folder).
+        with ThreadPoolExecutor(max_workers=len(LOCATIONS)) as pool:
+            list(pool.map(prepare_manifest, [location.name for location in LOCATIONS]))
 
     once_per_session(tmp_path_factory, "manifests", prepare)
 
@@ -167,7 +180,7 @@ def azurite():
         pytest.skip(str(reason))
 
 
-@pytest.fixture(params=["local", "azurite"])
+@pytest.fixture(params=["local", pytest.param("azurite", marks=pytest.mark.azurite)])
 def any_lake(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A fresh, empty lake: a local folder, then a new container on Azurite.
 
@@ -183,3 +196,52 @@ def any_lake(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
     for name, value in server.env().items():
         monkeypatch.setenv(name, value)
     return parse_lake_root(f"abfs://{container}@devstoreaccount1.dfs.core.windows.net/lake")
+
+
+@pytest.fixture(scope="session")
+def docs_url() -> str:
+    """Base URL of this worker's dbt docs site (the assets link to it; served on demand)."""
+    from tests.stack.postgres import free_port
+
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(scope="session")
+def dbt_docs_site(tmp_path_factory: pytest.TempPathFactory, prepared_manifests, docs_url: str):
+    """The dbt docs of every location, built once per session and served at ``docs_url``.
+
+    Served by the platform's own command (``python -m data_platform.docs_site serve``).
+    """
+    from data_platform.docs_site import build_site
+    from tests.stack import graphql
+
+    site = once_per_session(tmp_path_factory, "dbt_docs", build_site)
+    port = docs_url.rsplit(":", 1)[1]
+    log = tmp_path_factory.mktemp("dbt_docs_serve") / "serve.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "data_platform.docs_site", "serve", "--dir", str(site),
+             "--port", port],
+            cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        graphql.wait_for_http(f"{docs_url}/index.html", server, log, timeout=60)
+        yield site
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def process_stack(tmp_path_factory: pytest.TempPathFactory, platform_build, docs_url: str):
+    """The production stack as processes, on a copy of the session's lake and warehouse.
+
+    Shared by the stack and browser tiers (their tests carry ``xdist_group("process_stack")``
+    so that one worker starts it once).
+    """
+    from tests.stack.process_stack import running_process_stack
+
+    work = tmp_path_factory.mktemp("process_stack")
+    storage = platform_build.copy_storage(work / "storage")
+    with running_process_stack(work / "stack", storage, docs_url) as stack:
+        yield stack

@@ -1,34 +1,27 @@
 """The analyst's path, clicked in a real browser (Playwright driving Debian's Chromium).
 
-The platform is started as a user starts it (``dagster dev`` on the repository's workspace, a
-throwaway Dagster home, lake and warehouse) with the dbt docs site beside it. The shared and
-sport locations are materialized first through GraphQL, as the nightly runs would have done;
-the sport mart is then found, read and materialized again from the UI. Every step saves a screenshot
+The UI is the session's process stack (``process_stack``: PostgreSQL, one code server per
+location, daemon, webserver), whose lake and warehouse already hold every location's data, as
+after the nightly runs; the dbt docs site (built once per session) is served beside it. The sport
+mart is found, read and materialized again from the UI. Every step saves a screenshot
 under ``test-artifacts/browser/``; a failing step saves ``<step>-FAILED.png`` and names itself.
 """
 
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from data_platform.docs_site import DBT_DOCS_URL_ENV
 from data_platform.locations import LOCATIONS
-from data_platform.settings import LAKE_ROOT_ENV, REPO_ROOT, WAREHOUSE_DIR_ENV
+from data_platform.settings import REPO_ROOT
 from tests.stack import graphql
-from tests.stack.postgres import free_port
 
-pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("prepared_manifests")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("process_stack")]
 
 BIN = Path(sys.executable).parent
 CHROMIUM = Path(os.environ.get("PLATFORM_CHROMIUM", "/usr/bin/chromium"))
@@ -43,84 +36,23 @@ TIMEOUT_MS = 120_000
 class RunningPlatform:
     url: str
     docs_url: str
-    work: Path
 
 
-def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
-    """Wait until ``url`` answers 200; fail with the log when the process died first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - loopback
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(2)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop a process started in its own session, and its children."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory) -> Iterator[RunningPlatform]:
+def require_chromium() -> None:
+    """Skip (or, with ``PLATFORM_REQUIRE_BROWSER=1``, fail) when Chromium is missing."""
     if not CHROMIUM.exists():
         reason = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
         if os.environ.get("PLATFORM_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{reason}; PLATFORM_REQUIRE_BROWSER=1 forbids skipping", pytrace=False)
         pytest.skip(reason)
-    work = tmp_path_factory.mktemp("browser")
-    (work / "dagster_home").mkdir()
-    port, docs_port = free_port(), free_port()
-    docs_url = f"http://127.0.0.1:{docs_port}"
-    env = {
-        **os.environ,
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "DAGSTER_HOME": str(work / "dagster_home"),
-        LAKE_ROOT_ENV: str(work / "lake"),
-        WAREHOUSE_DIR_ENV: str(work / "warehouse"),
-        DBT_DOCS_URL_ENV: docs_url,
-    }
-    commands = {
-        "dbt-docs": [sys.executable, "-m", "data_platform.docs_site", "serve", "--build",
-                     "--dir", str(work / "dbt_docs"), "--port", str(docs_port)],
-        "dagster-dev": [str(BIN / "dagster"), "dev", "-w", "workspace.yaml",
-                        "-h", "127.0.0.1", "-p", str(port)],
-    }  # fmt: skip
-    processes: dict[str, subprocess.Popen] = {}
-    try:
-        for name, command in commands.items():
-            with (work / f"{name}.log").open("wb") as log:
-                processes[name] = subprocess.Popen(  # noqa: S603 - fixed command
-                    command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        wait_for_http(f"{url}/server_info", processes["dagster-dev"], work / "dagster-dev.log", 900)
-        graphql.wait_for_locations(url, NAMES, timeout=900)
-        # The nightly runs' part: the shared reference marts, then the sport location (its
-        # singular dbt tests read several marts at once, so the mart is built here too and the
-        # analyst rebuilds it from the UI).
-        for name in ("data_platform", "ags_project"):
-            run_id = graphql.launch_location_run(url, name)
-            status = graphql.wait_for_run(url, run_id)
-            log = (work / "dagster-dev.log").read_text(errors="replace")
-            assert status == "SUCCESS", f"{name} run {run_id}: {status}\n{log[-6000:]}"
-        wait_for_http(f"{docs_url}/index.html", processes["dbt-docs"], work / "dbt-docs.log", 900)
-        yield RunningPlatform(url=url, docs_url=docs_url, work=work)
-    finally:
-        for process in processes.values():
-            stop(process)
+
+
+@pytest.fixture(scope="module")
+def platform(process_stack, dbt_docs_site, docs_url) -> RunningPlatform:
+    """The session's process stack (its lake holds every location's data) and the docs site."""
+    require_chromium()
+    graphql.wait_for_locations(process_stack.url, NAMES)
+    return RunningPlatform(url=process_stack.url, docs_url=docs_url)
 
 
 @pytest.fixture(scope="module")

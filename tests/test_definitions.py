@@ -1,15 +1,17 @@
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
 import yaml
 
 from data_platform import workspaces
-from data_platform.factory import build_location_definitions
-from data_platform.locations import LOCATIONS, get_location
+from data_platform.factory import build_location_definitions, dbt_project
+from data_platform.locations import LOCATIONS, get_location, location_of_dbt_project
 from data_platform.settings import REPO_ROOT
 
 pytestmark = pytest.mark.usefixtures("prepared_manifests")
@@ -28,6 +30,104 @@ def own_keys(defs: dg.Definitions) -> set[dg.AssetKey]:
     """Keys of the assets a location materializes (not the other locations' marts it reads)."""
     graph = asset_graph(defs)
     return {key for key in graph.get_all_asset_keys() if graph.get(key).is_materializable}
+
+
+@pytest.fixture(scope="module")
+def manifests(prepared_manifests) -> dict[str, dict[str, Any]]:
+    """Every location's prepared dbt manifest (``target/manifest.json``), by location name."""
+    return {
+        location.name: json.loads(dbt_project(location.name).manifest_path.read_text())
+        for location in LOCATIONS
+    }
+
+
+def assets_by_dbt_node(defs: dg.Definitions) -> dict[str, dg.AssetKey]:
+    """Map the dbt ``unique_id`` of each asset the location materializes to its asset key."""
+    graph = asset_graph(defs)
+    return {
+        graph.get(key).metadata["dagster_dbt/unique_id"]: key
+        for key in own_keys(defs)
+        if "dagster_dbt/unique_id" in graph.get(key).metadata
+    }
+
+
+def generic_tests(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The manifest's generic dbt tests (``unique``, ``not_null``...) attached to a node."""
+    return [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test"
+        and node.get("test_metadata")
+        and node.get("attached_node")
+    ]
+
+
+def columns_of(test: dict[str, Any]) -> tuple[str, ...]:
+    """The column(s) a generic test names: ``column_name``, else ``combination_of_columns``."""
+    kwargs = test["test_metadata"].get("kwargs") or {}
+    if kwargs.get("column_name"):
+        return (kwargs["column_name"],)
+    return tuple(kwargs.get("combination_of_columns") or ())
+
+
+UNIQUENESS_TESTS = {"unique", "unique_combination_of_columns"}
+
+
+def primary_keys(manifest: dict[str, Any]) -> dict[str, list[tuple[dict, dict[str, dict | None]]]]:
+    """Each model of the project -> its declared keys and the not_null test of each key column.
+
+    A key is a ``unique`` test on a column, or a ``dbt_utils.unique_combination_of_columns``
+    test on several (no project declares a ``primary_key`` constraint). Every model is listed,
+    with an empty list when it declares no key.
+
+    Returns:
+        model ``unique_id`` -> ``[(uniqueness test, {column: its not_null test or None})]``.
+    """
+    project = manifest["metadata"]["project_name"]
+    tests = generic_tests(manifest)
+    not_null = {
+        (test["attached_node"], column): test
+        for test in tests
+        if test["test_metadata"]["name"] == "not_null"
+        for column in columns_of(test)
+    }
+    keys: dict[str, list[tuple[dict, dict[str, dict | None]]]] = {
+        unique_id: []
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and node["package_name"] == project
+    }
+    for test in tests:
+        model = test["attached_node"]
+        if test["test_metadata"]["name"] in UNIQUENESS_TESTS and model in keys:
+            columns = columns_of(test)
+            assert columns, test["unique_id"]
+            keys[model].append(
+                (test, {column: not_null.get((model, column)) for column in columns})
+            )
+    return keys
+
+
+def key_problems(manifest: dict[str, Any]) -> list[str]:
+    """Name every model without a key, and every key column without a not_null test."""
+    problems = []
+    for model, keys in primary_keys(manifest).items():
+        if not keys:
+            problems.append(f"{model} declares no key (no unique test)")
+        for test, columns in keys:
+            for column, not_null in columns.items():
+                if not_null is None:
+                    problems.append(f"{model}: key column {column} ({test['name']}) may be null")
+    return problems
+
+
+def published_sources(manifest: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """The sources another dbt project publishes: source ``unique_id`` -> (publisher, table)."""
+    published = {}
+    for unique_id, source in manifest["sources"].items():
+        meta = {**(source.get("meta") or {}), **((source.get("config") or {}).get("meta") or {})}
+        if meta.get("published_by"):
+            published[unique_id] = (meta["published_by"], source["name"])
+    return published
 
 
 def test_every_location_loads_and_namespaces_its_keys(all_definitions):
@@ -60,43 +160,90 @@ def test_groups_owners_and_tags_come_from_the_translator(all_definitions):
         assert {f"{prefix}_raw", f"{prefix}_staging", f"{prefix}_marts"} <= groups, name
 
 
-def test_dbt_tests_become_asset_checks(all_definitions):
+def test_dbt_tests_become_asset_checks(all_definitions, manifests):
     for name, defs in all_definitions.items():
         checks = asset_graph(defs).asset_check_keys
-        names = {check.name for check in checks}
-        assert any(n.startswith("unique_") for n in names), name
-        assert any(n.startswith("not_null_") for n in names), name
+        assets = assets_by_dbt_node(defs)
+        tests = [test for test in generic_tests(manifests[name]) if test["attached_node"] in assets]
+        assert tests, f"{name}: no generic dbt test on its own models or seeds"
+        for test in tests:
+            expected = dg.AssetCheckKey(assets[test["attached_node"]], test["name"])
+            assert expected in checks, f"{name}: {test['unique_id']} is no asset check"
 
 
-def test_every_model_has_a_primary_key_tested_unique_and_not_null(all_definitions):
+def test_every_model_has_a_primary_key_tested_unique_and_not_null(all_definitions, manifests):
     for name, defs in all_definitions.items():
-        graph = asset_graph(defs)
-        checked: dict[dg.AssetKey, set[str]] = {}
-        for check in graph.asset_check_keys:
-            checked.setdefault(check.asset_key, set()).add(check.name.split("_")[0])
-        models = [
-            key
-            for key in graph.get_all_asset_keys()
-            if graph.get(key).tags.get("layer") in {"staging", "intermediate", "marts"}
-        ]
-        assert models
-        for key in models:
-            kinds = checked.get(key, set())
-            assert {"unique", "not"} <= kinds, f"{name}: {key.to_user_string()} lacks a tested key"
+        manifest = manifests[name]
+        keys = primary_keys(manifest)
+        assert keys, f"{name}: the manifest has no model"
+        assert key_problems(manifest) == [], name
+        checks = asset_graph(defs).asset_check_keys
+        assets = assets_by_dbt_node(defs)
+        for model, model_keys in keys.items():
+            assert model in assets, f"{name}: {model} is no asset"
+            asset = assets[model]
+            for unique, not_nulls in model_keys:
+                for test in [unique, *not_nulls.values()]:
+                    check = dg.AssetCheckKey(asset, test["name"])
+                    assert check in checks, f"{name}: {check} is not a check of {model}"
 
 
-def test_administrations_read_the_shared_marts_across_locations(all_definitions):
-    shared_keys = own_keys(all_definitions["data_platform"])
-    for name in ("ags_project", "agaj_project"):
-        graph = asset_graph(all_definitions[name])
-        upstream = {
-            dep
-            for key in graph.get_all_asset_keys()
-            for dep in graph.get(key).parent_keys
-            if dep.path[0] == "data_platform"
+def test_the_key_check_names_a_model_without_key_or_with_a_nullable_key(manifests):
+    # The check above, on manifests that lost one model's not_null test, then its unique test.
+    for name, manifest in manifests.items():
+        model, [(unique, not_nulls)] = next(
+            (model, keys) for model, keys in primary_keys(manifest).items() if len(keys) == 1
+        )
+        [(column, not_null)] = not_nulls.items()
+
+        def without(test: dict, manifest=manifest) -> dict[str, Any]:
+            nodes = {uid: node for uid, node in manifest["nodes"].items() if node is not test}
+            return {**manifest, "nodes": nodes}
+
+        assert key_problems(without(not_null)) == [
+            f"{model}: key column {column} ({unique['name']}) may be null"
+        ], name
+        assert key_problems(without(unique)) == [f"{model} declares no key (no unique test)"], name
+
+
+def test_administrations_read_the_shared_marts_across_locations(all_definitions, manifests):
+    # The locations whose dbt project publishes marts (sources `meta.published_by` elsewhere).
+    publishers = {
+        publisher
+        for manifest in manifests.values()
+        for publisher, _ in published_sources(manifest).values()
+    }
+    assert publishers, "no location reads a mart published by another"
+    shared_keys = {
+        key
+        for publisher in publishers
+        for key in own_keys(all_definitions[location_of_dbt_project(publisher).name])
+    }
+    administrations = [location for location in LOCATIONS if location.dbt_project not in publishers]
+    assert administrations
+    for location in administrations:
+        name, manifest = location.name, manifests[location.name]
+        published = published_sources(manifest)
+        assets = assets_by_dbt_node(all_definitions[name])
+        # The edges the manifest declares: a model of the administration reads a shared mart.
+        declared = {
+            (assets[unique_id], dg.AssetKey(list(published[upstream])))
+            for unique_id, node in manifest["nodes"].items()
+            if node["resource_type"] == "model"
+            for upstream in node["depends_on"]["nodes"]
+            if upstream in published
         }
-        assert dg.AssetKey(["data_platform", "dim_communes"]) in upstream, name
-        # Each such edge points at an asset the data_platform location really defines.
+        assert declared, f"{name} reads no shared mart of {sorted(publishers)}"
+        graph = asset_graph(all_definitions[name])
+        drawn = {
+            (key, parent)
+            for key in own_keys(all_definitions[name])
+            for parent in graph.get(key).parent_keys
+            if parent.path[0] != location.dbt_project
+        }
+        assert drawn == declared, name
+        # Each such edge points at an asset the publishing location really defines.
+        upstream = {parent for _, parent in drawn}
         assert upstream <= shared_keys, upstream - shared_keys
 
 

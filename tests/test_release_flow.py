@@ -3,20 +3,39 @@
 A bare remote stands for the steward's dbt repository (``ags_dbt``) and a temporary platform
 repository holds it as a submodule. A new model is committed, released with ``cz bump`` (version
 in ``dbt_project.yml``, ``CHANGELOG.md``, tag) and brought into the platform with
-``data-platform dbt bump``; the location then loads it as an asset. An unknown tag or a broken
-project changes nothing.
+``data-platform dbt bump``, run as the ``bump_platform`` job of the CI template runs it; the
+location then loads it as an asset. An unknown tag, a broken project or a plain directory
+changes nothing. The CI template's jobs are checked for the pipelines they run in, and its
+release job's commitizen command is run for real.
 """
 
+import functools
 import json
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
+from data_platform import cli
+from data_platform.locations import LOCATIONS
 from data_platform.settings import REPO_ROOT
-from tests.stack.git_repos import BIN, DbtRepo, commit_all, dbt_repo, git, platform_repo, run
+from tests.stack.git_repos import (
+    BIN,
+    DbtRepo,
+    commit_all,
+    dbt_repo,
+    git,
+    plain_platform_repo,
+    platform_repo,
+    release_files_repo,
+    run,
+)
+from tests.stack.gitlab_rules import jobs, pipeline_jobs
 
 PROJECT = "ags_dbt"
 SUBMODULE = f"dbt_submodules/{PROJECT}"
@@ -75,9 +94,40 @@ def version_in(dbt_project_yml: Path) -> str:
     return re.search(r'^version: "([^"]+)"', dbt_project_yml.read_text(), re.M).group(1)
 
 
-def bump(platform: Path, tag: str) -> subprocess.CompletedProcess[str]:
-    args = [str(BIN / "data-platform"), "dbt", "bump", PROJECT, tag, "--repo", str(platform)]
-    return run(args, cwd=platform, check=False)
+@functools.cache
+def ci_template() -> dict[str, Any]:
+    return yaml.safe_load(CI_TEMPLATE.read_text())
+
+
+def commands(script: list[str]) -> list[list[str]]:
+    """Return the commands of a job's script, one per line, split into words as sh would."""
+    found = []
+    for entry in script:
+        for line in entry.splitlines():
+            words = shlex.split(line, comments=True)
+            if words:
+                found.append(words)
+    return found
+
+
+def ci_command(job: str, program: str) -> list[str]:
+    """Return the one command of a CI template job that runs ``program``, from ``program`` on."""
+    found = [words for words in commands(ci_template()[job]["script"]) if program in words]
+    assert len(found) == 1, found
+    return found[0][found[0].index(program) :]
+
+
+def bump(platform: Path, tag: str, project: str = PROJECT) -> subprocess.CompletedProcess[str]:
+    """Run the ``bump_platform`` job's ``data-platform`` command as the job does.
+
+    Its variables (``$DBT_PROJECT_NAME``, ``$CI_COMMIT_TAG``) are replaced by ``project`` and
+    ``tag``; it runs in the platform clone, whose git toplevel is the repository it bumps.
+    """
+    program, *args = ci_command("bump_platform", "data-platform")
+    values = {"$DBT_PROJECT_NAME": project, "$CI_COMMIT_TAG": tag}
+    args = [values.get(arg, arg) for arg in args]
+    assert not [arg for arg in args if "$" in arg], args
+    return run([str(BIN / program), *args], cwd=platform, check=False)
 
 
 def state(platform: Path) -> dict[str, str]:
@@ -197,11 +247,68 @@ def test_a_tag_that_breaks_the_location_is_not_committed(repos, tag):
     assert (manifest.read_bytes() if manifest.exists() else None) == manifest_before
 
 
-def test_a_plain_directory_is_refused():
-    args = ["dbt", "bump", "ags_project", "v0.1.0", "--repo", str(REPO_ROOT)]
-    result = run([str(BIN / "data-platform"), *args], cwd=REPO_ROOT, check=False)
+@pytest.mark.parametrize("location", LOCATIONS, ids=lambda location: location.name)
+def test_a_plain_directory_is_refused(tmp_path, location):
+    platform = plain_platform_repo(tmp_path / "platform")
+    project = location.dbt_project_dir.name
+    head = git(platform, "rev-parse", "HEAD")
+
+    result = bump(platform, "v0.1.0", project)
+
     assert result.returncode == 1
-    assert "dbt_submodules/ags_dbt is a plain directory, not a submodule" in result.stderr
+    assert f"dbt_submodules/{project} is a plain directory, not a submodule" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert git(platform, "rev-parse", "HEAD") == head
+    assert git(platform, "status", "--porcelain") == ""
+
+
+# --- the CI template of the dbt repositories -------------------------------------------------
+
+DEFAULT_BRANCH = "main"
+
+
+def push(branch: str, message: str = "feat: walks per year", open_mr: bool = False) -> dict:
+    """The predefined variables of a branch pipeline."""
+    variables = {
+        "CI_PIPELINE_SOURCE": "push",
+        "CI_DEFAULT_BRANCH": DEFAULT_BRANCH,
+        "CI_COMMIT_BRANCH": branch,
+        "CI_COMMIT_REF_NAME": branch,
+        "CI_COMMIT_MESSAGE": message,
+    }
+    return variables | ({"CI_OPEN_MERGE_REQUESTS": "stewards/ags_dbt!1"} if open_mr else {})
+
+
+def tag_pipeline(tag: str) -> dict:
+    """The predefined variables of a tag pipeline (no ``CI_COMMIT_BRANCH``)."""
+    return {
+        "CI_PIPELINE_SOURCE": "push",
+        "CI_DEFAULT_BRANCH": DEFAULT_BRANCH,
+        "CI_COMMIT_TAG": tag,
+        "CI_COMMIT_REF_NAME": tag,
+        "CI_COMMIT_MESSAGE": f"Release {tag}",
+    }
+
+
+MERGE_REQUEST = {
+    "CI_PIPELINE_SOURCE": "merge_request_event",
+    "CI_DEFAULT_BRANCH": DEFAULT_BRANCH,
+    "CI_MERGE_REQUEST_IID": "1",
+    "CI_COMMIT_REF_NAME": "feature/walks",
+    "CI_COMMIT_MESSAGE": "feat: walks per year",
+}
+
+PIPELINES = {
+    "push to the default branch": (push(DEFAULT_BRANCH), {"sqlfluff", "release"}),
+    "release commit on the default branch": (
+        push(DEFAULT_BRANCH, "bump: version 0.1.0 → 0.2.0"),
+        {"sqlfluff"},
+    ),
+    "push to a feature branch": (push("feature/walks"), {"sqlfluff"}),
+    "merge request": (MERGE_REQUEST, {"sqlfluff"}),
+    "release tag": (tag_pipeline("v1.2.0"), {"bump_platform", "pages"}),
+    "other tag": (tag_pipeline("nightly"), set()),
+}
 
 
 def test_the_ci_template_of_the_dbt_projects_is_valid_gitlab_ci():
@@ -211,8 +318,94 @@ def test_the_ci_template_of_the_dbt_projects_is_valid_gitlab_ci():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    text = CI_TEMPLATE.read_text()
-    for job in ("sqlfluff:", "release:", "bump_platform:", "pages:"):
-        assert f"\n{job}" in text
-    assert re.search(r"- cz (--no-raise 21 )?bump --yes", text)
-    assert "data-platform dbt bump" in text
+    # What the schema does not check: stages, extends and needs name what exists.
+    template = ci_template()
+    defined = jobs(template)
+    assert set(defined) == {job for _, expected in PIPELINES.values() for job in expected}
+    stages = template["stages"]
+    for name, job in defined.items():
+        assert job.get("stage", "test") in stages, name
+        parents = job.get("extends", [])
+        parents = [parents] if isinstance(parents, str) else parents
+        for parent in parents:
+            assert parent in template, f"{name} extends {parent}"
+        assert job.get("script") or any(template[p].get("script") for p in parents), name
+        for need in job.get("needs", []):
+            assert (need if isinstance(need, str) else need["job"]) in defined, name
+    # A release only after the lint of the same pipeline.
+    assert stages.index(defined["release"]["stage"]) > stages.index(defined["sqlfluff"]["stage"])
+
+
+@pytest.mark.parametrize("pipeline", sorted(PIPELINES))
+def test_each_pipeline_of_a_dbt_repository_runs_its_jobs(pipeline):
+    variables, expected = PIPELINES[pipeline]
+
+    selected = pipeline_jobs(ci_template(), variables)
+
+    assert selected is not None, f"{pipeline}: no pipeline"
+    assert selected == dict.fromkeys(expected, "on_success")
+    for name in selected:
+        for need in ci_template()[name].get("needs", []):
+            assert (need if isinstance(need, str) else need["job"]) in selected, name
+
+
+def test_a_branch_with_an_open_merge_request_runs_only_its_merge_request_pipeline():
+    assert pipeline_jobs(ci_template(), push("feature/walks", open_mr=True)) is None
+
+
+def test_the_release_job_releases_a_fix_and_succeeds_with_nothing_to_release(tmp_path):
+    program, *args = ci_command("release", "cz")
+    assert "bump" in args
+    work = release_files_repo(PROJECT, tmp_path / PROJECT)
+    dbt_project_yml = work / "dbt_project.yml"
+
+    def release() -> subprocess.CompletedProcess[str]:
+        return run([str(BIN / program), *args], work, check=False)
+
+    def tags() -> list[str]:
+        return git(work, "tag", "--list").splitlines()
+
+    # The first release: the project's feat commit.
+    first = release()
+    assert first.returncode == 0, first.stdout + first.stderr
+    [released] = tags()
+    assert released == f"v{version_in(dbt_project_yml)}"
+    # Nothing eligible since (a docs commit): success, nothing committed or tagged. (No commit
+    # at all since the tag is another error, exit 3: the rules skip the release commit's push.)
+    (work / "README.md").write_text("Marches ADEPS.\n")
+    head = commit_all(work, "docs: describe the project")
+    nothing = release()
+    assert nothing.returncode == 0, nothing.stdout + nothing.stderr
+    assert git(work, "rev-parse", "HEAD") == head and tags() == [released]
+    # A fix: a patch release, whose commit the release job's rules leave alone.
+    (work / "dbt_project.yml").write_text(dbt_project_yml.read_text() + "# fixed\n")
+    commit_all(work, "fix: a comment in dbt_project.yml")
+    patch = release()
+    assert patch.returncode == 0, patch.stdout + patch.stderr
+    major, minor, number = released.removeprefix("v").split(".")
+    assert version_in(dbt_project_yml) == f"{major}.{minor}.{int(number) + 1}"
+    assert sorted(tags()) == sorted([released, f"v{version_in(dbt_project_yml)}"])
+    message = git(work, "log", "-1", "--format=%B")
+    assert "release" not in pipeline_jobs(ci_template(), push(DEFAULT_BRANCH, message))
+
+
+def test_the_bump_platform_job_bumps_the_submodule_in_a_clone_of_the_platform():
+    found = commands(ci_template()["bump_platform"]["script"])
+
+    def position(*prefix: str) -> int:
+        [index] = [i for i, words in enumerate(found) if words[: len(prefix)] == list(prefix)]
+        return index
+
+    clone = position("git", "clone")
+    assert found[clone][-1] == "platform"
+    bump_command = position("uv", "run", "data-platform")
+    arguments = cli.parser().parse_args(found[bump_command][3:])
+    assert (arguments.group, arguments.command) == ("dbt", "bump")
+    assert (arguments.project, arguments.tag) == ("$DBT_PROJECT_NAME", "$CI_COMMIT_TAG")
+    # No --repo: the repository is the git toplevel of the working directory, the clone.
+    assert arguments.repo is None
+    submodule = position("git", "submodule", "update", "--init")
+    assert found[submodule][-1] == "dbt_submodules/$DBT_PROJECT_NAME"
+    assert clone < position("cd", "platform") < submodule < bump_command
+    assert position("uv", "sync", "--frozen") < bump_command
+    assert bump_command < position("git", "push", "origin", "$PLATFORM_BRANCH")

@@ -1,13 +1,21 @@
 """Fast checks of the production stack's files: Dockerfile, docker-compose.yml, .env.example,
-the instance files and the health check. No Docker engine is needed (Compose only renders)."""
+the instance files and the health check. No Docker engine is needed (Compose only renders).
+
+What the image holds once built (prepared manifests, user 1000, the instance files, the data
+folders) is checked on the running stack by tests/test_compose_stack.py; here the image's
+dependency layer is run as ``uv`` would run it, without Docker.
+"""
 
 import http.server
 import json
 import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 import threading
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -23,6 +31,8 @@ BIN = Path(sys.executable).parent
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
 DOCKERFILE = REPO_ROOT / "Dockerfile"
+PYPROJECT = REPO_ROOT / "pyproject.toml"
+LOCK_FILE = REPO_ROOT / "uv.lock"
 INSTANCE_FILE = REPO_ROOT / "dagster.yaml"
 RUN_LAUNCHER_FILE = REPO_ROOT / "deploy" / "docker-runs" / "run_launcher.yaml"
 PROFILES = ("local-runs", "docker-runs")
@@ -105,20 +115,106 @@ def test_dockerfile_passes_hadolint():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_dockerfile_builds_from_the_lock_and_prepares_manifests():
-    text = DOCKERFILE.read_text()
-    assert text.count("FROM python:3.11-slim-bookworm") == 2  # multi-stage
-    assert re.search(r"pip install --no-cache-dir uv==\d+\.\d+\.\d+", text)
-    deps, copy_all = text.index("--no-install-project"), text.index("COPY . .")
-    assert "uv sync --frozen --no-dev --no-install-project" in text and deps < copy_all
-    assert text.rindex("python -m data_platform.prepare") > copy_all
-    assert re.search(r"^USER 1000", text, re.M)
-    assert "HEALTHCHECK" in text and "data_platform.healthcheck" in text
-    assert "DAGSTER_HOME=/opt/dagster/home" in text
-    assert "DATA_PLATFORM_LAKE_ROOT=/data/lake" in text
-    assert "DATA_PLATFORM_WAREHOUSE_DIR=/data/warehouse" in text
-    # The docker-runs instance file is assembled from dagster.yaml, as this test assembles it.
-    assert "cat dagster.yaml; echo; cat deploy/docker-runs/run_launcher.yaml;" in text
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """Return the Dockerfile's ``(INSTRUCTION, arguments)``, continuation lines joined."""
+    instructions, current = [], ""
+    for line in DOCKERFILE.read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue  # also allowed between continuation lines
+        current += line.rstrip()
+        if current.endswith("\\"):
+            current = current[:-1] + " "
+            continue
+        keyword, _, arguments = current.strip().partition(" ")
+        instructions.append((keyword.upper(), arguments.strip()))
+        current = ""
+    return instructions
+
+
+def dependency_layer() -> tuple[list[str], list[str]]:
+    """Return the files the image's dependency layer copies and its ``uv sync`` command.
+
+    Returns:
+        The sources of the ``COPY`` before the first ``RUN uv sync`` (``pyproject.toml``,
+        ``uv.lock``), and that command's words up to its first ``&&``.
+    """
+    instructions = dockerfile_instructions()
+    for index, (keyword, arguments) in enumerate(instructions):
+        words = shlex.split(arguments)
+        if keyword == "RUN" and words[:2] == ["uv", "sync"]:
+            copies = [shlex.split(a) for k, a in instructions[:index] if k == "COPY"]
+            assert copies, "no COPY before the dependency layer"
+            command = words[: words.index("&&")] if "&&" in words else words
+            return copies[-1][:-1], command
+    raise AssertionError("the Dockerfile runs no `uv sync`")
+
+
+def package_name(requirement: str) -> str:
+    """Return the normalized name (PEP 503) of a requirement such as ``dbt-core>=1.10``."""
+    name = re.match(r"[A-Za-z0-9._-]+", requirement).group(0)
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def uv(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run uv offline (the lock is all it may read) outside this test's virtual environment."""
+    binary = os.environ.get("UV") or shutil.which("uv")
+    if not binary:
+        pytest.fail("uv is not on PATH (the image installs its dependencies with uv)")
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_FROZEN", "UV_LOCKED"}
+    }
+    environment.update(UV_PYTHON_DOWNLOADS="never", UV_PYTHON=sys.executable, **env)
+    return subprocess.run(
+        [binary, *args, "--offline"], cwd=cwd, env=environment, capture_output=True,
+        text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_the_lock_matches_pyproject_so_the_frozen_image_install_is_current(tmp_path):
+    # The image installs with `uv sync --frozen`: from uv.lock alone, whatever pyproject says.
+    result = uv(["lock", "--check"], REPO_ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The same check on a pyproject.toml that lost a dependency the lock still has.
+    shutil.copy(LOCK_FILE, tmp_path / "uv.lock")
+    text = PYPROJECT.read_text()
+    dependency = tomllib.loads(text)["project"]["dependencies"][-1]
+    (tmp_path / "pyproject.toml").write_text(text.replace(f'"{dependency}",', "", 1))
+    stale = uv(["lock", "--check"], tmp_path)
+    assert stale.returncode != 0 and "needs to be updated" in stale.stderr, stale.stderr
+
+
+def test_the_dependency_layer_installs_the_locked_runtime_dependencies_only(tmp_path):
+    sources, command = dependency_layer()
+    assert "--frozen" in command, command
+    for source in sources:
+        shutil.copy(REPO_ROOT / source, tmp_path / source)
+
+    # The layer's own command, on the files it copies only, planned (--dry-run) not installed.
+    result = uv([*command[1:], "--dry-run"], tmp_path, UV_PROJECT_ENVIRONMENT=str(tmp_path / "v"))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    planned = dict(
+        re.findall(r"^ \+ ([A-Za-z0-9._-]+)==(\S+)$", result.stdout + result.stderr, re.M)
+    )
+    assert planned, result.stdout + result.stderr
+    lock = tomllib.loads(LOCK_FILE.read_text())["package"]
+    # Every planned version is a locked one (a package may be locked at several, by marker).
+    locked = {(package["name"], package["version"]) for package in lock}
+    assert set(planned.items()) - locked == set()
+    project = tomllib.loads(PYPROJECT.read_text())
+    runtime = {package_name(r) for r in project["project"]["dependencies"]}
+    assert runtime <= set(planned), runtime - set(planned)
+    # The development tools that no runtime package needs stay out of the image.
+    required = {
+        dependency["name"]
+        for package in lock
+        if package["name"] != package_name(project["project"]["name"])
+        for dependency in package.get("dependencies", [])
+    }
+    dev_only = {package_name(r) for r in project["dependency-groups"]["dev"]} - required
+    assert dev_only and not dev_only & set(planned), dev_only & set(planned)
 
 
 def test_env_example_documents_every_variable():

@@ -537,6 +537,8 @@ class ComposeProject:
         binary: the Compose v2 binary.
         environment: the environment of the compose commands.
         webserver_port: the host port of the webserver, when the test chose one.
+        active_profile: the compose profile that is up (``None`` before the first ``up``).
+        built: whether the image was built by this project already.
     """
 
     name: str
@@ -546,6 +548,8 @@ class ComposeProject:
     binary: Path = field(default_factory=compose_binary)
     environment: dict[str, str] = field(default_factory=dict)
     webserver_port: int | None = None
+    active_profile: str | None = None
+    built: bool = False
 
     def command(self, *args: str) -> list[str]:
         """Return the full compose command line for ``args``."""

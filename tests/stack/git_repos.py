@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from data_platform.locations import LOCATIONS
 from data_platform.settings import REPO_ROOT
 from tests.stack.platform import copy_platform
 
@@ -19,6 +20,8 @@ BIN = Path(sys.executable).parent
 """The virtual environment's ``bin`` folder (``cz``, ``dbt``, ``data-platform``)."""
 
 DBT_REPO_IGNORES = ("target", "dbt_packages", "logs", ".user.yml", "*.duckdb", "__pycache__")
+RELEASE_FILES = (".cz.toml", "dbt_project.yml")
+"""What commitizen reads and writes in a dbt project (besides the ``CHANGELOG.md`` it creates)."""
 
 
 def git_env() -> dict[str, str]:
@@ -131,4 +134,44 @@ def platform_repo(destination: Path, submodules: dict[str, Path]) -> Path:
         add = ["-c", "protocol.file.allow=always", "submodule", "add", "--quiet"]
         git(destination, *add, str(remote), path)
     commit_all(destination, "Platform with its dbt projects as submodules")
+    return destination
+
+
+def plain_platform_repo(destination: Path) -> Path:
+    """Build a platform repository whose dbt projects are plain directories, not submodules.
+
+    It holds what ``data-platform dbt bump`` looks at before it refuses a plain directory: the
+    dbt project folder of every registered location (with its ``dbt_project.yml``), committed.
+
+    Args:
+        destination: folder to create; must not exist.
+
+    Returns:
+        ``destination``, a git repository with one commit on ``main``.
+    """
+    destination.mkdir(parents=True)
+    git(destination, "init", "--quiet", "--initial-branch=main")
+    for location in LOCATIONS:
+        folder = destination / location.dbt_project_dir.relative_to(REPO_ROOT)
+        folder.mkdir(parents=True)
+        shutil.copy(location.dbt_project_dir / "dbt_project.yml", folder / "dbt_project.yml")
+    commit_all(destination, "Platform with its dbt projects as plain directories")
+    return destination
+
+
+def release_files_repo(project: str, destination: Path) -> Path:
+    """Build a git repository holding only the release files of a dbt project, not released yet.
+
+    Args:
+        project: folder of the dbt project under ``dbt_submodules/``, e.g. ``ags_dbt``.
+        destination: folder to create; must not exist.
+
+    Returns:
+        ``destination``, with :data:`RELEASE_FILES` committed as ``feat:`` on ``main`` and no tag.
+    """
+    destination.mkdir(parents=True)
+    git(destination, "init", "--quiet", "--initial-branch=main")
+    for name in RELEASE_FILES:
+        shutil.copy(REPO_ROOT / "dbt_submodules" / project / name, destination / name)
+    commit_all(destination, f"feat: {project} release files")
     return destination

@@ -5,9 +5,11 @@ Every function takes the webserver's base URL (``http://127.0.0.1:3000``) and ra
 """
 
 import json
+import subprocess
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 REPOSITORY = "__repository__"  # the repository name Dagster gives to a Definitions object
 ASSET_JOB = "__ASSET_JOB"
@@ -30,6 +32,27 @@ def query(base_url: str, text: str, variables: dict | None = None, timeout: floa
         answer = json.load(response)
     assert not answer.get("errors"), answer["errors"]
     return answer["data"]
+
+
+def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    """Wait until ``url`` answers 200.
+
+    Raises:
+        RuntimeError: the process serving it exited first (its log's tail is in the message).
+        TimeoutError: no answer within ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - loopback
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
 def wait_for_server(base_url: str, timeout: float = 180) -> None:
@@ -151,8 +174,17 @@ def location_asset_keys(base_url: str, location_name: str) -> list[list[str]]:
     ]
 
 
-def launch_location_run(base_url: str, location_name: str, timeout: float = 60) -> str:
-    """Launch (through the run queue) a run materializing every asset of a location.
+def launch_location_run(
+    base_url: str, location_name: str, keys: list[str] | None = None, timeout: float = 60
+) -> str:
+    """Launch (through the run queue) a run materializing assets of a location.
+
+    Args:
+        base_url: the webserver.
+        location_name: the code location.
+        keys: the asset keys to materialize, as ``"a/b"``; ``None`` means every asset of the
+            location.
+        timeout: seconds to wait for the webserver's answer.
 
     Returns:
         The run id.
@@ -160,8 +192,10 @@ def launch_location_run(base_url: str, location_name: str, timeout: float = 60) 
     Raises:
         AssertionError: the launch was refused (the answer is in the message).
     """
-    keys = location_asset_keys(base_url, location_name)
+    if keys is None:
+        keys = ["/".join(path) for path in location_asset_keys(base_url, location_name)]
     assert keys, f"{location_name} has no materializable asset"
+    keys = [key.split("/") for key in keys]
     params = {
         "selector": {
             "repositoryLocationName": location_name,

@@ -1,0 +1,160 @@
+"""The production stack as processes: PostgreSQL, one code server per location, webserver, daemon.
+
+Everything is real and local: a throwaway PostgreSQL cluster (initdb, pg_ctl), the production
+``dagster.yaml``, a gRPC workspace generated from the list of locations, and the GraphQL API the
+UI uses. The stack runs from a copy of the platform (so that a test can break a manifest safely)
+on a copy of the session's lake and warehouse (so that a run of a few assets finds their
+upstream data already built). The session fixture ``process_stack`` (``tests/conftest.py``)
+starts it once; the stack and browser tiers share it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from data_platform.docs_site import DBT_DOCS_URL_ENV
+from data_platform.locations import LOCATIONS
+from data_platform.settings import LAKE_ROOT_ENV, REPO_ROOT, WAREHOUSE_DIR_ENV
+from data_platform.workspaces import grpc_workspace, render
+from tests.stack import graphql
+from tests.stack.platform import copy_platform
+from tests.stack.postgres import PostgresServer, free_port, throwaway_postgres
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class ProcessStack:
+    """A running stack: its processes, logs, webserver URL, database and platform copy."""
+
+    work: Path
+    platform: Path
+    env: dict
+    postgres: PostgresServer
+    workspace: Path
+    webserver_port: int
+    processes: dict = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.webserver_port}"
+
+    def start(self, name: str, command: list[str]) -> None:
+        log = (self.work / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            command, cwd=self.platform, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def stop(self, name: str) -> None:
+        process = self.processes.pop(name)
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def start_webserver(self) -> None:
+        self.start(
+            "webserver",
+            [str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(self.webserver_port),
+             "-w", str(self.workspace)],
+        )  # fmt: skip
+        graphql.wait_for_server(self.url)
+
+    def wait_for_code_server(self, port: int, timeout: float = 300) -> None:
+        """Wait until the gRPC code server on ``port`` answers its health check."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            check = subprocess.run(
+                [str(BIN / "dagster"), "api", "grpc-health-check", "-p", str(port)],
+                capture_output=True,
+                env=self.env,
+            )
+            if check.returncode == 0:
+                return
+            time.sleep(2)
+        raise TimeoutError(f"code server on port {port} not healthy after {timeout} s")
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}"
+            for log in sorted(self.work.glob("*.log"))
+        )
+
+    def dsn(self) -> dict:
+        """Return psycopg2's connection keywords for the stack's database."""
+        server = self.postgres
+        return {
+            "host": server.host,
+            "port": server.port,
+            "user": server.user,
+            "password": server.password,
+            "dbname": server.database,
+        }
+
+
+@contextmanager
+def running_process_stack(
+    work: Path, storage: dict[str, Path], docs_url: str
+) -> Iterator[ProcessStack]:
+    """Start the stack in ``work`` on the given lake and warehouse; stop it on exit.
+
+    Args:
+        work: an empty folder for the platform copy, the instance home, logs and workspace.
+        storage: ``{"lake": folder, "warehouse": folder}`` the runs read and write.
+        docs_url: base URL of the dbt docs site the assets link to.
+
+    Raises:
+        TimeoutError: a code server or the webserver did not start.
+        subprocess.CalledProcessError: the instance migration failed.
+    """
+    platform = copy_platform(work / "platform")
+    home = work / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+    with throwaway_postgres() as postgres:
+        env = {
+            **os.environ,
+            **postgres.dagster_env(),
+            "DAGSTER_HOME": str(home),
+            LAKE_ROOT_ENV: str(storage["lake"]),
+            WAREHOUSE_DIR_ENV: str(storage["warehouse"]),
+            DBT_DOCS_URL_ENV: docs_url,
+        }
+        ports = {location.name: free_port() for location in LOCATIONS}
+        workspace = work / "workspace.yaml"
+        workspace.write_text(
+            render(grpc_workspace(host=lambda _: "127.0.0.1", port=lambda loc: ports[loc.name]))
+        )
+        running = ProcessStack(work, platform, env, postgres, workspace, free_port())
+        try:
+            # As the compose stack's `dagster-migrate` service: the tables exist before the
+            # code servers, started together, open the instance.
+            subprocess.run(
+                [str(BIN / "dagster"), "instance", "migrate"], env=env, check=True, timeout=300
+            )
+            for location in LOCATIONS:
+                running.start(
+                    f"code-server-{location.name}",
+                    [str(BIN / "dagster"), "code-server", "start", "-h", "127.0.0.1",
+                     "-p", str(ports[location.name]), "-m", location.module,
+                     "--location-name", location.name, "-d", str(platform)],
+                )  # fmt: skip
+            for location in LOCATIONS:
+                running.wait_for_code_server(ports[location.name])
+            running.start("daemon", [str(BIN / "dagster-daemon"), "run", "-w", str(workspace)])
+            running.start_webserver()
+            yield running
+        finally:
+            for name in list(running.processes):
+                running.stop(name)
+            print(running.logs())
