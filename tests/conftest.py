@@ -239,9 +239,17 @@ def process_stack(tmp_path_factory: pytest.TempPathFactory, platform_build, docs
     Shared by the stack and browser tiers (their tests carry ``xdist_group("process_stack")``
     so that one worker starts it once).
     """
+    from tests.stack import graphql
     from tests.stack.process_stack import running_process_stack
 
     work = tmp_path_factory.mktemp("process_stack")
     storage = platform_build.copy_storage(work / "storage")
     with running_process_stack(work / "stack", storage, docs_url) as stack:
+        # The copied data was built outside this instance: say so, as an operator restoring a
+        # lake would, so that the UI knows every upstream asset exists.
+        statuses = graphql.wait_for_locations(stack.url, [loc.name for loc in LOCATIONS])
+        assert all(status["loaded"] for status in statuses.values()), statuses
+        for location in LOCATIONS:
+            keys = graphql.location_asset_keys(stack.url, location.name)
+            graphql.report_materializations(stack.url, keys, "copied from the session's build")
         yield stack

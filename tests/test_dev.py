@@ -35,6 +35,12 @@ def test_make_dev_serves_the_ui_with_every_location_and_the_dbt_docs(tmp_path, d
         LAKE_ROOT_ENV: str(tmp_path / "lake"),
         WAREHOUSE_DIR_ENV: str(tmp_path / "warehouse"),
     }
+    # A busy CI machine (the other tiers run beside this one) may take longer than dagster
+    # dev's default 180 s to load a location; the throwaway instance allows 600 s.
+    (tmp_path / "dagster_home").mkdir()
+    (tmp_path / "dagster_home" / "dagster.yaml").write_text(
+        "code_servers:\n  local_startup_timeout: 600\n"
+    )
     log = tmp_path / "make-dev.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
