@@ -53,9 +53,11 @@ lint: install prepare
 	$(UV) run ruff format --check .
 	# The dbt templater opens each project's DuckDB file: its folder must exist.
 	mkdir -p .local/warehouse
-	for project in $(DBT_PROJECTS); do \
-		(cd dbt_submodules/$$project && ../../.venv/bin/sqlfluff lint models tests) || exit 1; \
-	done
+	# One sqlfluff per dbt project, side by side (each compiles its own project); all must pass.
+	pids=""; for project in $(DBT_PROJECTS); do \
+		(cd dbt_submodules/$$project && ../../.venv/bin/sqlfluff lint models tests) & \
+		pids="$$pids $$!"; \
+	done; status=0; for pid in $$pids; do wait $$pid || status=1; done; exit $$status
 
 format: install
 	$(UV) run ruff format .

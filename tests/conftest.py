@@ -12,7 +12,6 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,6 @@ import dagster as dg
 import pytest
 from filelock import FileLock
 
-from data_platform.factory import prepare_manifest
 from data_platform.locations import LOCATIONS
 from data_platform.settings import LAKE_ROOT_ENV, REPO_ROOT, WAREHOUSE_DIR_ENV
 
@@ -95,9 +93,24 @@ def prepared_manifests(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Prepare every location's manifest ahead, once per session, as CI and the image do."""
 
     def prepare(_: Path) -> None:
-        # One `dbt parse` per project, side by side (each writes its own target/ folder).
-        with ThreadPoolExecutor(max_workers=len(LOCATIONS)) as pool:
-            list(pool.map(prepare_manifest, [location.name for location in LOCATIONS]))
+        # `make prepare`, as CI and the image run it: in the environment `make lint` parsed in
+        # (no lake or warehouse of this session), dbt's partial parsing reuses that parse.
+        env = {
+            name: value
+            for name, value in os.environ.items()
+            if name not in {LAKE_ROOT_ENV, WAREHOUSE_DIR_ENV}
+        }
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        result = subprocess.run(
+            [sys.executable, "-m", "data_platform.prepare"],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"python -m data_platform.prepare failed:\n{result.stderr[-6000:]}")
 
     once_per_session(tmp_path_factory, "manifests", prepare)
 
