@@ -57,7 +57,10 @@ def platform(process_stack, dbt_docs_site, docs_url) -> RunningPlatform:
 
 @pytest.fixture(scope="module")
 def browser_page(platform):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # The UI may answer slowly on a busy CI machine: assertions wait as long as actions do.
+    expect.set_options(timeout=TIMEOUT_MS)
 
     if ARTIFACTS.exists():
         shutil.rmtree(ARTIFACTS)

@@ -169,7 +169,7 @@ def ci_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return snapshot_worktree(tmp_path_factory.mktemp("gitlab-ci") / "repo", commit=True)
 
 
-def gcl(executable: Path, clone: Path, *args: str, timeout: int = 900):
+def gcl(executable: Path, clone: Path, *args: str, timeout: int = 2400):
     """Run gitlab-ci-local in ``clone`` and return the completed process (output merged)."""
     return subprocess.run(
         [str(executable), "--no-color", "--home", str(clone.parent / "gcl-home"), *args],
@@ -325,7 +325,7 @@ def slim(copy: Path, *args: str) -> dict[str, dict]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        timeout=1800,
+        timeout=3600,
         check=False,
     )
     assert result.returncode == 0, result.stdout[-6000:]

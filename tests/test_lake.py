@@ -209,7 +209,7 @@ def test_a_few_assets_of_each_location_are_materialized_through_adlfs(
     for project, mart in (("data_platform", "dim_regions"), ("ags", "fct_walks_per_commune")):
         on_adls = download(container, f"lake/marts/{project}/{mart}.parquet", tmp_path)
         local = f"read_parquet('{platform_build.lake / 'marts' / project / mart}.parquet')"
-        assert duckdb.sql(f"select count(*) from {on_adls}").fetchone()[0] > 0, mart
+        assert duckdb.sql(f"select count(*) from {on_adls}").fetchall()[0][0] > 0, mart
         assert same_rows(on_adls, local), mart
         properties = container.get_blob_client(f"lake/marts/{project}/{mart}.parquet")
         assert properties.get_blob_properties().last_modified is not None
