@@ -85,7 +85,7 @@ WORKDIR /opt/dagster/app
 EXPOSE 3000 3001 4000
 
 # Role: $DAGSTER_ROLE (webserver, daemon, code-server), else guessed from the running command.
-HEALTHCHECK --interval=30s --timeout=20s --start-period=180s --retries=3 \
-    CMD ["python", "-m", "data_platform.healthcheck"]
+HEALTHCHECK --interval=30s --timeout=60s --start-period=600s --retries=5 \
+    CMD ["python", "-m", "data_platform.healthcheck", "--timeout", "50"]
 
 CMD ["dagster-webserver", "-h", "0.0.0.0", "-p", "3000", "-w", "deploy/workspace.yaml"]

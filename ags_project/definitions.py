@@ -2,10 +2,10 @@
 
 import dagster as dg
 
-from data_platform.factory import build_location_definitions
+from data_platform.factory import location_definitions
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
     """Definitions of the ``ags_project`` code location, built when the location loads."""
-    return build_location_definitions("ags_project")
+    return location_definitions("ags_project")

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from data_platform.factory import build_location_definitions
+from data_platform.factory import location_definitions
 from data_platform.retention import retention_definitions
 
 
@@ -10,5 +10,5 @@ from data_platform.retention import retention_definitions
 def defs() -> dg.Definitions:
     """Definitions of the ``data_platform`` code location, built when the location loads."""
     return dg.Definitions.merge(
-        build_location_definitions("data_platform"), retention_definitions()
+        location_definitions("data_platform"), retention_definitions()
     )

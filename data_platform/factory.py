@@ -1,6 +1,6 @@
 """The one factory that turns a registered code location into Dagster definitions.
 
-An administration's ``definitions.py`` is three lines that call :func:`build_location_definitions`
+An administration's ``definitions.py`` is three lines that call :func:`location_definitions`
 with its location name; everything else (dbt project, manifest, translator, raw assets, dbt
 tests as asset checks, resources) is decided here, identically for every location.
 """
@@ -138,3 +138,26 @@ def build_location_definitions(location_name: str) -> dg.Definitions:
         resources={"dbt": DbtCliResource(project_dir=project)},
         sensors=build_notification_sensors(location),
     )
+
+
+@functools.cache
+def location_definitions(location_name: str) -> dg.Definitions:
+    """Return the definitions of a registered code location, built once per process.
+
+    A code location's ``@dg.definitions`` function is evaluated twice each time Dagster loads
+    it (once to find the definitions in the module, once to load them; measured with
+    ``dagster definitions validate``), and each evaluation would read the manifest and build
+    every asset again: the code locations call this cached form, the tests the uncached
+    :func:`build_location_definitions`. A reload in the UI starts a new process, so it reads
+    the manifest again.
+
+    Args:
+        location_name: a registered code location's name, e.g. ``"ags_project"``.
+
+    Returns:
+        The same :class:`dagster.Definitions` object on every call in this process.
+
+    Raises:
+        KeyError, ManifestError: as :func:`build_location_definitions` (not cached).
+    """
+    return build_location_definitions(location_name)

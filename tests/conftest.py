@@ -2,7 +2,7 @@
 
 Under pytest-xdist every worker runs the session fixtures of its own; those that must happen
 once per session (the manifests, the materialization of the real data, the dbt docs site) run
-under a file lock in a folder shared by the workers (:func:`once_per_session`).
+under a file lock in a folder shared by the workers (:func:`tests.stack.session.once_per_session`).
 """
 
 import json
@@ -11,54 +11,36 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import pytest
-from filelock import FileLock
 
 from data_platform.locations import LOCATIONS
 from data_platform.settings import LAKE_ROOT_ENV, REPO_ROOT, WAREHOUSE_DIR_ENV
+from tests.stack.session import once_per_session
 
 
-def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Return the session's temporary folder shared by every pytest-xdist worker."""
-    base = tmp_path_factory.getbasetemp()
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+def run_module(module: str, *args: str, env: dict[str, str] | None = None) -> None:
+    """Run ``python -m module *args`` from the repository in a process of its own.
 
-
-def once_per_session(
-    tmp_path_factory: pytest.TempPathFactory, name: str, action: Callable[[Path], None]
-) -> Path:
-    """Run ``action(folder)`` once per test session, whichever worker asks first.
-
-    Args:
-        tmp_path_factory: pytest's factory (its base folder's parent is shared under xdist).
-        name: name of the folder given to ``action`` and of its lock.
-        action: builds into the (new, empty) folder; an exception fails every later caller too,
-            with the same message, instead of building again.
-
-    Returns:
-        The folder, once ``action`` has finished in this or another worker.
+    Raises:
+        RuntimeError: it exited non-zero; the message holds the end of its standard error.
     """
-    shared = shared_folder(tmp_path_factory)
-    folder, done, failed = shared / name, shared / f"{name}.done", shared / f"{name}.failed"
-    with FileLock(str(shared / f"{name}.lock")):
-        if failed.exists():
-            pytest.fail(f"{name} failed earlier in this session:\n{failed.read_text()}")
-        if not done.exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir(parents=True)
-            try:
-                action(folder)
-            except BaseException as error:
-                failed.write_text(f"{type(error).__name__}: {error}")
-                raise
-            done.touch()
-    return folder
+    result = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"python -m {module} failed:\n{result.stderr[-6000:]}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -101,16 +83,7 @@ def prepared_manifests(tmp_path_factory: pytest.TempPathFactory) -> None:
             if name not in {LAKE_ROOT_ENV, WAREHOUSE_DIR_ENV}
         }
         env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-        result = subprocess.run(
-            [sys.executable, "-m", "data_platform.prepare"],
-            cwd=REPO_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"python -m data_platform.prepare failed:\n{result.stderr[-6000:]}")
+        run_module("data_platform.prepare", env=env)
 
     once_per_session(tmp_path_factory, "manifests", prepare)
 
@@ -148,9 +121,19 @@ class PlatformBuild:
             ``{"lake": folder, "warehouse": folder}`` under ``destination``.
         """
         copies = {"lake": destination / "lake", "warehouse": destination / "warehouse"}
-        shutil.copytree(self.lake, copies["lake"])
-        shutil.copytree(self.warehouse, copies["warehouse"])
+        shutil.copytree(self.lake, copies["lake"], dirs_exist_ok=True)
+        shutil.copytree(self.warehouse, copies["warehouse"], dirs_exist_ok=True)
         return copies
+
+
+def build_platform(tmp_path_factory: pytest.TempPathFactory) -> PlatformBuild:
+    """Return the session's build of the real data, building it first if no worker did."""
+
+    def build(root: Path) -> None:
+        run_module("tests.platform_build", str(root))
+
+    root = once_per_session(tmp_path_factory, "platform_build", build)
+    return PlatformBuild(root, json.loads((root / "run_ids.json").read_text()))
 
 
 @pytest.fixture(scope="session")
@@ -159,20 +142,7 @@ def platform_build(tmp_path_factory: pytest.TempPathFactory, prepared_manifests)
 
     Tests that write copy it first (:meth:`PlatformBuild.copy_storage`).
     """
-
-    def build(root: Path) -> None:
-        result = subprocess.run(
-            [sys.executable, "-m", "tests.platform_build", str(root)],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"tests.platform_build failed:\n{result.stderr[-6000:]}")
-
-    root = once_per_session(tmp_path_factory, "platform_build", build)
-    return PlatformBuild(root, json.loads((root / "run_ids.json").read_text()))
+    return build_platform(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
@@ -214,7 +184,7 @@ def any_lake(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
 @pytest.fixture(scope="session")
 def docs_url() -> str:
     """Base URL of this worker's dbt docs site (the assets link to it; served on demand)."""
-    from tests.stack.postgres import free_port
+    from tests.stack.processes import free_port
 
     return f"http://127.0.0.1:{free_port()}"
 
@@ -226,7 +196,7 @@ def dbt_docs_site(tmp_path_factory: pytest.TempPathFactory, prepared_manifests, 
     Served by the platform's own command (``python -m data_platform.docs_site serve``).
     """
     from data_platform.docs_site import build_site
-    from tests.stack import graphql
+    from tests.stack.processes import stop_process, wait_for_http
 
     site = once_per_session(tmp_path_factory, "dbt_docs", build_site)
     port = docs_url.rsplit(":", 1)[1]
@@ -238,31 +208,34 @@ def dbt_docs_site(tmp_path_factory: pytest.TempPathFactory, prepared_manifests, 
             cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
-        graphql.wait_for_http(f"{docs_url}/index.html", server, log, timeout=60)
+        wait_for_http(f"{docs_url}/index.html", server, log, timeout=60)
         yield site
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_process(server)
 
 
 @pytest.fixture(scope="session")
-def process_stack(tmp_path_factory: pytest.TempPathFactory, platform_build, docs_url: str):
+def process_stack(tmp_path_factory: pytest.TempPathFactory, prepared_manifests, docs_url: str):
     """The production stack as processes, on a copy of the session's lake and warehouse.
 
     Shared by the stack and browser tiers (their tests carry ``xdist_group("process_stack")``
-    so that one worker starts it once).
+    so that one worker starts it once). The stack starts while the real data is built (here or
+    by another worker): the copy lands in its lake and warehouse before any test runs.
     """
     from tests.stack import graphql
     from tests.stack.process_stack import running_process_stack
 
     work = tmp_path_factory.mktemp("process_stack")
-    storage = platform_build.copy_storage(work / "storage")
-    with running_process_stack(work / "stack", storage, docs_url) as stack:
-        # The copied data was built outside this instance: say so, as an operator restoring a
-        # lake would, so that the UI knows every upstream asset exists.
-        statuses = graphql.wait_for_locations(stack.url, [loc.name for loc in LOCATIONS])
-        assert all(status["loaded"] for status in statuses.values()), statuses
-        for location in LOCATIONS:
-            keys = graphql.location_asset_keys(stack.url, location.name)
-            graphql.report_materializations(stack.url, keys, "copied from the session's build")
-        yield stack
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        build = pool.submit(build_platform, tmp_path_factory)
+        storage = {"lake": work / "storage" / "lake", "warehouse": work / "storage" / "warehouse"}
+        with running_process_stack(work / "stack", storage, docs_url) as stack:
+            build.result().copy_storage(work / "storage")
+            # The copied data was built outside this instance: say so, as an operator restoring
+            # a lake would, so that the UI knows every upstream asset exists.
+            statuses = graphql.wait_for_locations(stack.url, [loc.name for loc in LOCATIONS])
+            assert all(status["loaded"] for status in statuses.values()), statuses
+            for location in LOCATIONS:
+                keys = graphql.location_asset_keys(stack.url, location.name)
+                graphql.report_materializations(stack.url, keys, "copied from the build")
+            yield stack

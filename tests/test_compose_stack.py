@@ -39,7 +39,7 @@ from tests.stack.docker_harness import (
     run,
     write_env_file,
 )
-from tests.stack.postgres import free_port
+from tests.stack.processes import free_port
 
 pytestmark = [pytest.mark.containers, pytest.mark.xdist_group("compose")]
 
@@ -165,19 +165,37 @@ def exec_in(project: ComposeProject, service: str, command: str) -> str:
     return project.run("exec", "-T", service, "sh", "-c", command, timeout=120)
 
 
+PROFILE_SERVICES = {
+    "local-runs": ["dagster-webserver", "dagster-daemon"],
+    "docker-runs": ["dagster-webserver-docker-runs", "dagster-daemon-docker-runs"],
+}
+"""The services that differ between the profiles (the rest is shared and keeps running)."""
+
+
+FAILED_PROFILES: set[str] = set()
+"""Profiles whose ``up`` failed: the next test of that profile fails at once."""
+
+
 def switch_profile(project: ComposeProject, profile: str) -> ComposeProject:
     """Bring the project up with ``profile`` (building the image the first time).
 
-    Another profile that is up is taken down first, keeping the volumes: that is the documented
-    switch (two profiles at once are refused, see ``test_docker_runs_profile_...``).
+    The webserver and daemon of another profile that is up are removed first, as
+    ``docker-compose.yml`` documents the switch (two profiles at once are refused, see
+    ``test_both_profiles_at_once_...``); PostgreSQL, the code servers and the volumes are shared
+    by both profiles and keep running.
     """
     if project.active_profile == profile:
         return project
     if project.active_profile is not None:
-        project.run("down", "--remove-orphans", "--timeout", "20", timeout=600)
-        remove_containers_with_label(f"com.docker.compose.project={project.name}")
+        services = PROFILE_SERVICES[project.active_profile]
+        project.run("rm", "--stop", "--force", *services, timeout=600)
+    if profile in FAILED_PROFILES:
+        message = f"`up` of profile {profile} failed earlier in this module (logs: that test)"
+        pytest.fail(message, pytrace=False)
     project.environment["COMPOSE_PROFILES"] = profile
+    FAILED_PROFILES.add(profile)
     seconds = up(project, *([] if project.built else ["--build"]))
+    FAILED_PROFILES.discard(profile)
     project.built, project.active_profile = True, profile
     print(f"docker compose up ({profile}) --wait: {seconds:.0f} s")
     return project

@@ -22,7 +22,7 @@ import pytest
 
 from data_platform.locations import LOCATIONS, CodeLocation, location_of_dbt_project
 from data_platform.settings import LAKE_ROOT_ENV, OPEN_DATA_DIR, WAREHOUSE_DIR_ENV, dbt_executable
-from tests.conftest import once_per_session
+from tests.stack.session import once_per_session
 
 # the rules that must keep a unit test, named ut_<model>__<rule>: (dbt project, model, rule)
 EXPECTED_RULES = [

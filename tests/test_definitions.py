@@ -280,7 +280,7 @@ def test_package_of_an_administration_is_a_few_lines():
         source = Path(REPO_ROOT / location.name / "definitions.py").read_text()
         code = [line for line in source.splitlines() if line.strip() and not line.startswith("#")]
         assert len(code) <= 10, location.name
-        assert "build_location_definitions" in source
+        assert f'location_definitions("{location.name}")' in source
 
 
 def test_every_dbt_model_has_owner_column_schema_sql_link_and_docs_link(all_definitions):

@@ -2,8 +2,11 @@
 
 One smoke test: the UI answers, every code location of ``data_platform/locations.py`` is loaded,
 and the dbt docs are served beside it. It starts ``make dev`` itself (Dagster's ``dagster dev``
-on the repository's ``workspace.yaml``) on free ports, a throwaway Dagster home, lake and
-warehouse, and the session's docs site (already built, so ``--build-if-stale`` serves it as is).
+on the repository's ``workspace.yaml``) in a snapshot of the working tree, as a fresh clone is
+(``make dev`` installs the virtualenv, ``dagster dev`` parses each dbt project on the fly,
+without touching the manifests that the other tests read), on free ports, a throwaway Dagster
+home, lake and warehouse, and the session's docs site (already built, so ``--build-if-stale``
+serves it as is).
 """
 
 import os
@@ -14,9 +17,10 @@ import urllib.request
 import pytest
 
 from data_platform.locations import LOCATIONS
-from data_platform.settings import LAKE_ROOT_ENV, REPO_ROOT, WAREHOUSE_DIR_ENV
+from data_platform.settings import LAKE_ROOT_ENV, WAREHOUSE_DIR_ENV
 from tests.stack import graphql
-from tests.stack.postgres import free_port
+from tests.stack.platform import clean_environment, snapshot_worktree
+from tests.stack.processes import free_port, wait_for_http
 
 pytestmark = pytest.mark.stack
 
@@ -24,13 +28,9 @@ NAMES = [location.name for location in LOCATIONS]
 
 
 def test_make_dev_serves_the_ui_with_every_location_and_the_dbt_docs(tmp_path, dbt_docs_site):
+    checkout = snapshot_worktree(tmp_path / "checkout")
     port, docs_port = free_port(), free_port()
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("DATA_PLATFORM_DBT_DOCS_URL", "VIRTUAL_ENV"))
-    }
-    env |= {
+    env = clean_environment() | {
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
         LAKE_ROOT_ENV: str(tmp_path / "lake"),
         WAREHOUSE_DIR_ENV: str(tmp_path / "warehouse"),
@@ -46,12 +46,12 @@ def test_make_dev_serves_the_ui_with_every_location_and_the_dbt_docs(tmp_path, d
         process = subprocess.Popen(
             ["make", "dev", f"DAGSTER_PORT={port}", f"DBT_DOCS_PORT={docs_port}",
              f"DBT_DOCS_DIR={dbt_docs_site}"],
-            cwd=REPO_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+            cwd=checkout, env=env, stdout=output, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
     try:
         url = f"http://127.0.0.1:{port}"
-        graphql.wait_for_http(f"{url}/server_info", process, log, timeout=600)
+        wait_for_http(f"{url}/server_info", process, log, timeout=600)
         statuses = graphql.wait_for_locations(url, NAMES, timeout=600)
         assert {name: statuses[name]["loaded"] for name in NAMES} == dict.fromkeys(NAMES, True), (
             statuses
@@ -61,6 +61,9 @@ def test_make_dev_serves_the_ui_with_every_location_and_the_dbt_docs(tmp_path, d
         for location in LOCATIONS:
             assert f'href="{location.dbt_project}/index.html"' in index
         assert "wrote " not in log.read_text(errors="replace"), "an up-to-date site was rebuilt"
+    except (AssertionError, TimeoutError) as error:
+        tail = log.read_text(errors="replace")[-4000:]
+        raise AssertionError(f"{error}\n--- make dev (last lines)\n{tail}") from error
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)

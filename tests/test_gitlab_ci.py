@@ -35,6 +35,7 @@ import pytest
 
 from data_platform import slim_ci
 from data_platform.settings import REPO_ROOT
+from tests.stack.platform import clean_environment, snapshot_worktree
 
 GITLAB_CI_LOCAL_VERSION = "4.73.0"
 NODE_PREFIX = REPO_ROOT / ".local" / "node"
@@ -57,55 +58,6 @@ EXPECTED_SLIM_MODELS = [
     "int_walks_unioned",
     "stg_adeps__walks_2022",
 ]
-
-
-def snapshot_worktree(destination: Path, *, commit: bool = False) -> Path:
-    """Copy the working tree as it is now (tracked and untracked files, not the ignored ones).
-
-    Args:
-        destination: folder to create.
-        commit: also make it a git repository with one commit on ``main`` (gitlab-ci-local
-            reads the jobs' git context from it).
-
-    Returns:
-        ``destination``.
-    """
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    destination.mkdir(parents=True)
-    for name in filter(None, listed.split("\0")):
-        source = REPO_ROOT / name
-        if source.is_file():  # a tracked file deleted in the working tree is left out
-            (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / name)
-    if commit:
-        git = ["git", "-c", "user.name=CI test", "-c", "user.email=ci@example.org"]
-        subprocess.run([*git, "init", "-q", "-b", "main"], cwd=destination, check=True)
-        subprocess.run([*git, "add", "-A"], cwd=destination, check=True)
-        subprocess.run([*git, "commit", "-q", "-m", "snapshot"], cwd=destination, check=True)
-    return destination
-
-
-def clean_environment() -> dict[str, str]:
-    """Return this process's environment without what would leak into a nested run.
-
-    Drops pytest-cov's subprocess hooks, pytest options, the active virtual environment and the
-    session's lake and warehouse; puts uv's folder on PATH.
-    """
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("COV_CORE_", "PYTEST_", "DATA_PLATFORM_"))
-        and name not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}
-    }
-    path = [entry for entry in env.get("PATH", "").split(os.pathsep) if Path(entry) != BIN]
-    uv = shutil.which("uv") or str(Path.home() / ".local" / "bin" / "uv")
-    env["PATH"] = os.pathsep.join([str(Path(uv).parent), *path])
-    return env
 
 
 def test_pipelines_validate_against_the_gitlab_ci_schema():

@@ -122,11 +122,18 @@ SHARED_SELECTION = [
 SPORT_SELECTION = ["ags/fct_walks_per_commune"]  # reads data_platform/dim_communes from the lake
 
 
-def upload_marts(local_lake: Path, container_client) -> None:
-    """Upload the published marts of a local lake under ``lake/marts/`` of a container."""
+def upload_marts(local_lake: Path, container_client) -> dict[str, str]:
+    """Upload the published marts of a local lake under ``lake/marts/`` of a container.
+
+    Returns:
+        ``{blob name: ETag}`` of the uploaded blobs.
+    """
+    etags = {}
     for path in sorted(local_lake.glob("marts/*/*.parquet")):
+        name = f"lake/{path.relative_to(local_lake)}"
         with path.open("rb") as data:
-            container_client.upload_blob(f"lake/{path.relative_to(local_lake)}", data)
+            etags[name] = container_client.upload_blob(name, data).get_blob_properties().etag
+    return etags
 
 
 def materialize(instance, location: str, keys: list[str]) -> dg.ExecuteInProcessResult:
@@ -141,11 +148,11 @@ def materialize(instance, location: str, keys: list[str]) -> dg.ExecuteInProcess
 def adls_lake(azurite, platform_build, tmp_path_factory):
     """A container holding the session's marts; a few assets of each location run on it.
 
-    Returns ``(instance, {location: result}, container client, warehouse copy)``.
+    Returns ``(instance, {location: result}, container client, {mart blob: ETag uploaded})``.
     """
     azurite.create_container(CONTAINER)
     container = azurite.blob_service().get_container_client(CONTAINER)
-    upload_marts(platform_build.lake, container)
+    uploaded = upload_marts(platform_build.lake, container)
     work = tmp_path_factory.mktemp("adls-lake")
     warehouse = work / "warehouse"
     shutil.copytree(platform_build.warehouse, warehouse)
@@ -159,7 +166,7 @@ def adls_lake(azurite, platform_build, tmp_path_factory):
                 "data_platform": materialize(instance, "data_platform", SHARED_SELECTION),
                 "ags_project": materialize(instance, "ags_project", SPORT_SELECTION),
             }
-            yield instance, results, container, work
+            yield instance, results, container, uploaded
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -184,7 +191,7 @@ def same_rows(left: str, right: str) -> bool:
 def test_a_few_assets_of_each_location_are_materialized_through_adlfs(
     adls_lake, platform_build, tmp_path
 ):
-    instance, results, container, _ = adls_lake
+    instance, results, container, uploaded = adls_lake
     for name, result in results.items():
         failures = [event.message for event in result.all_events if event.is_failure]
         assert result.success, f"{name}: {failures[:3]}"
@@ -211,8 +218,9 @@ def test_a_few_assets_of_each_location_are_materialized_through_adlfs(
         local = f"read_parquet('{platform_build.lake / 'marts' / project / mart}.parquet')"
         assert duckdb.sql(f"select count(*) from {on_adls}").fetchall()[0][0] > 0, mart
         assert same_rows(on_adls, local), mart
-        properties = container.get_blob_client(f"lake/marts/{project}/{mart}.parquet")
-        assert properties.get_blob_properties().last_modified is not None
+        # Written by this run over the uploaded copy, not the copy itself.
+        blob = f"lake/marts/{project}/{mart}.parquet"
+        assert container.get_blob_client(blob).get_blob_properties().etag != uploaded[blob]
 
 
 @pytest.mark.slow

@@ -53,7 +53,7 @@ def test_runs_go_through_the_queue_and_succeed(process_stack, queued_runs):
         assert details["materialized"] == set(SELECTIONS[name]), name
     # The queue, not the webserver, launched them: the daemon's dequeue left its mark.
     with (
-        psycopg2.connect(**process_stack.dsn()) as connection,
+        psycopg2.connect(**process_stack.postgres.dsn()) as connection,
         connection.cursor() as cursor,
     ):
         for run_id in queued_runs.values():
@@ -72,7 +72,7 @@ def test_runs_are_read_back_from_postgres_after_a_webserver_restart(process_stac
     assert details["status"] == "SUCCESS"
     assert {"ags/fct_walks", "ags/fct_basketball_matches"} <= details["materialized"]
     with (
-        psycopg2.connect(**process_stack.dsn()) as connection,
+        psycopg2.connect(**process_stack.postgres.dsn()) as connection,
         connection.cursor() as cursor,
     ):
         cursor.execute("select status from runs where run_id = %s", (run_id,))

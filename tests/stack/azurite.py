@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data_platform.settings import REPO_ROOT
-from tests.stack.postgres import free_port
+from tests.stack.processes import free_port, stop_process
 
 AZURITE_VERSION = "3.35.0"
 AZURITE_PREFIX = REPO_ROOT / ".local" / "azurite"
@@ -125,10 +125,6 @@ def running_azurite():
                 time.sleep(0.5)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process, timeout=20)
         log.close()
         shutil.rmtree(data, ignore_errors=True)

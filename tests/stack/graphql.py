@@ -5,11 +5,9 @@ Every function takes the webserver's base URL (``http://127.0.0.1:3000``) and ra
 """
 
 import json
-import subprocess
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 REPOSITORY = "__repository__"  # the repository name Dagster gives to a Definitions object
 ASSET_JOB = "__ASSET_JOB"
@@ -32,45 +30,6 @@ def query(base_url: str, text: str, variables: dict | None = None, timeout: floa
         answer = json.load(response)
     assert not answer.get("errors"), answer["errors"]
     return answer["data"]
-
-
-def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
-    """Wait until ``url`` answers 200.
-
-    Raises:
-        RuntimeError: the process serving it exited first (its log's tail is in the message).
-        TimeoutError: no answer within ``timeout`` seconds.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - loopback
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(1)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
-
-
-def wait_for_server(base_url: str, timeout: float = 180) -> None:
-    """Wait until ``/server_info`` answers 200.
-
-    Raises:
-        TimeoutError: the webserver did not answer within ``timeout`` seconds.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base_url}/server_info", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(1)
-    raise TimeoutError(f"{base_url}/server_info did not answer within {timeout} s")
 
 
 LOCATIONS_QUERY = """

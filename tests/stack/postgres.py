@@ -7,12 +7,13 @@ run as root, so when the tests run as root the cluster belongs to the ``postgres
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.stack.processes import free_port
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,16 @@ class PostgresServer:
     user: str
     password: str
     database: str
+
+    def dsn(self) -> dict[str, str | int]:
+        """Return psycopg2's connection keywords for this server's database."""
+        return {
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "password": self.password,
+            "dbname": self.database,
+        }
 
     def dagster_env(self) -> dict[str, str]:
         """Return the ``DAGSTER_POSTGRES_*`` variables read by the production ``dagster.yaml``."""
@@ -43,13 +54,6 @@ def postgres_bin_dir() -> Path | None:
         return candidates[0].parent
     found = shutil.which("pg_ctl")
     return Path(found).parent if found else None
-
-
-def free_port() -> int:
-    """Return a TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager

@@ -24,9 +24,9 @@ from data_platform.docs_site import DBT_DOCS_URL_ENV
 from data_platform.locations import LOCATIONS
 from data_platform.settings import LAKE_ROOT_ENV, REPO_ROOT, WAREHOUSE_DIR_ENV
 from data_platform.workspaces import grpc_workspace, render
-from tests.stack import graphql
 from tests.stack.platform import copy_platform
-from tests.stack.postgres import PostgresServer, free_port, throwaway_postgres
+from tests.stack.postgres import PostgresServer, throwaway_postgres
+from tests.stack.processes import free_port, stop_process, wait_for_http
 
 BIN = Path(sys.executable).parent
 
@@ -54,13 +54,7 @@ class ProcessStack:
         )
 
     def stop(self, name: str) -> None:
-        process = self.processes.pop(name)
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(self.processes.pop(name))
 
     def start_webserver(self) -> None:
         self.start(
@@ -68,38 +62,47 @@ class ProcessStack:
             [str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(self.webserver_port),
              "-w", str(self.workspace)],
         )  # fmt: skip
-        graphql.wait_for_server(self.url)
+        wait_for_http(
+            f"{self.url}/server_info", self.processes["webserver"], self.work / "webserver.log",
+            timeout=300,
+        )  # fmt: skip
 
-    def wait_for_code_server(self, port: int, timeout: float = 300) -> None:
-        """Wait until the gRPC code server on ``port`` answers its health check."""
+    def wait_for_code_server(self, name: str, port: int, timeout: float = 600) -> None:
+        """Wait until the gRPC code server ``name`` on ``port`` answers ``SERVING``.
+
+        Asked in this process with the standard gRPC health checking protocol (service
+        ``DagsterApi``), as ``dagster api grpc-health-check`` asks it, without starting a
+        Python process that imports Dagster at every poll.
+
+        Raises:
+            RuntimeError: the code server exited (its log is in the message).
+            TimeoutError: it did not answer ``SERVING`` within ``timeout`` seconds.
+        """
+        import grpc
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+        process = self.processes[name]
+        request = health_pb2.HealthCheckRequest(service="DagsterApi")
+        serving = health_pb2.HealthCheckResponse.SERVING
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            check = subprocess.run(
-                [str(BIN / "dagster"), "api", "grpc-health-check", "-p", str(port)],
-                capture_output=True,
-                env=self.env,
-            )
-            if check.returncode == 0:
-                return
-            time.sleep(2)
-        raise TimeoutError(f"code server on port {port} not healthy after {timeout} s")
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited:\n{self.logs()}")
+                try:
+                    if stub.Check(request, timeout=5).status == serving:
+                        return
+                except grpc.RpcError:
+                    pass
+                time.sleep(1)
+        raise TimeoutError(f"{name} on port {port} not SERVING after {timeout} s")
 
     def logs(self) -> str:
         return "\n".join(
             f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}"
             for log in sorted(self.work.glob("*.log"))
         )
-
-    def dsn(self) -> dict:
-        """Return psycopg2's connection keywords for the stack's database."""
-        server = self.postgres
-        return {
-            "host": server.host,
-            "port": server.port,
-            "user": server.user,
-            "password": server.password,
-            "dbname": server.database,
-        }
 
 
 @contextmanager
@@ -150,7 +153,7 @@ def running_process_stack(
                      "--location-name", location.name, "-d", str(platform)],
                 )  # fmt: skip
             for location in LOCATIONS:
-                running.wait_for_code_server(ports[location.name])
+                running.wait_for_code_server(f"code-server-{location.name}", ports[location.name])
             running.start("daemon", [str(BIN / "dagster-daemon"), "run", "-w", str(workspace)])
             running.start_webserver()
             yield running

@@ -1,0 +1,51 @@
+"""Work done once per test session, whichever pytest-xdist worker asks first.
+
+Under pytest-xdist every worker runs the session fixtures of its own; what must happen once per
+session (the manifests, the real data, the dbt docs site, the dbt unit test builds) runs under a
+file lock in the folder that the workers share.
+"""
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+
+def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the session's temporary folder shared by every pytest-xdist worker."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def once_per_session(
+    tmp_path_factory: pytest.TempPathFactory, name: str, action: Callable[[Path], None]
+) -> Path:
+    """Run ``action(folder)`` once per test session, whichever worker asks first.
+
+    Args:
+        tmp_path_factory: pytest's factory (its base folder's parent is shared under xdist).
+        name: name of the folder given to ``action`` and of its lock.
+        action: builds into the (new, empty) folder; an exception fails every later caller too,
+            with the same message, instead of building again.
+
+    Returns:
+        The folder, once ``action`` has finished in this or another worker.
+    """
+    shared = shared_folder(tmp_path_factory)
+    folder, done, failed = shared / name, shared / f"{name}.done", shared / f"{name}.failed"
+    with FileLock(str(shared / f"{name}.lock")):
+        if failed.exists():
+            pytest.fail(f"{name} failed earlier in this session:\n{failed.read_text()}")
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            try:
+                action(folder)
+            except BaseException as error:
+                failed.write_text(f"{type(error).__name__}: {error}")
+                raise
+            done.touch()
+    return folder
