@@ -9,6 +9,4 @@ from data_platform.retention import retention_definitions
 @dg.definitions
 def defs() -> dg.Definitions:
     """Definitions of the ``data_platform`` code location, built when the location loads."""
-    return dg.Definitions.merge(
-        location_definitions("data_platform"), retention_definitions()
-    )
+    return dg.Definitions.merge(location_definitions("data_platform"), retention_definitions())

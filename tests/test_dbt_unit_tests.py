@@ -90,24 +90,15 @@ def run_dbt(project_dir: Path, args: list[str], env: dict[str, str], target: Pat
     return DbtRun(result.returncode, result.stdout + result.stderr, target)
 
 
-def dbt_env(folder: Path, bytecode: Path | None) -> dict[str, str]:
-    """Environment of the dbt processes: the throwaway lake and warehouse under ``folder``.
-
-    ``bytecode``: where they keep their Python bytecode, outside the source tree. A venv
-    installed without bytecode and run with PYTHONDONTWRITEBYTECODE=1 compiles every module of
-    dbt at each start otherwise (about 10 s of CPU per invocation).
-    """
-    env = {
+def dbt_env(folder: Path) -> dict[str, str]:
+    """Environment of the dbt processes: the throwaway lake and warehouse under ``folder``."""
+    return {
         **os.environ,
         LAKE_ROOT_ENV: str(folder / "lake"),
         WAREHOUSE_DIR_ENV: str(folder / "warehouse"),
         "DBT_TARGET": "local",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    if bytecode is not None:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = str(bytecode)
-    return env
 
 
 def build_projects(folder: Path, env: dict[str, str]) -> None:
@@ -138,16 +129,14 @@ class Builds:
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Builds:
-    cache = getattr(pytestconfig, "cache", None)  # None under -p no:cacheprovider
-    bytecode = cache.mkdir("dbt-bytecode") if cache is not None else None
+def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     folder = once_per_session(
         tmp_path_factory,
         "dbt_unit_tests",
-        lambda folder: build_projects(folder, dbt_env(folder, bytecode)),
+        lambda folder: build_projects(folder, dbt_env(folder)),
     )
     runs = {loc.name: DbtRun.load(folder / "target" / loc.name) for loc in LOCATIONS}
-    return Builds(dbt_env(folder, bytecode), runs)
+    return Builds(dbt_env(folder), runs)
 
 
 @pytest.mark.parametrize("location", LOCATIONS, ids=lambda location: location.name)

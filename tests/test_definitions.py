@@ -1,3 +1,5 @@
+"""Every code location's definitions: keys, groups, owners, checks, workspace, validation."""
+
 import json
 import os
 import subprocess
@@ -14,7 +16,8 @@ from data_platform.factory import build_location_definitions, dbt_project
 from data_platform.locations import LOCATIONS, get_location, location_of_dbt_project
 from data_platform.settings import REPO_ROOT
 
-pytestmark = pytest.mark.usefixtures("prepared_manifests")
+# One worker builds every location's definitions once for all the tests of this module.
+pytestmark = [pytest.mark.usefixtures("prepared_manifests"), pytest.mark.xdist_group("definitions")]
 
 
 @pytest.fixture(scope="module")
