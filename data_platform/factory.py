@@ -14,6 +14,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from data_platform.alerting import build_notification_sensors
+from data_platform.dbt_metadata import use_blocking_imap
 from data_platform.freshness import apply_freshness_policies
 from data_platform.locations import CodeLocation, get_location
 from data_platform.raw import build_raw_assets
@@ -120,6 +121,7 @@ def build_location_definitions(location_name: str) -> dg.Definitions:
     )
     def _dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         prepare_storage(location.dbt_project)
+        use_blocking_imap()  # no core spinning while dbt runs (see data_platform/dbt_metadata.py)
         # dbt unit tests prove the models' logic on hand-made rows: they run in development and
         # CI (tests/test_dbt_unit_tests.py), not in production runs, as dbt recommends
         # (https://docs.getdbt.com/docs/build/unit-tests). Column lineage is off: sqlglot
