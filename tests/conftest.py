@@ -43,6 +43,7 @@ def run_module(module: str, *args: str, env: dict[str, str] | None = None) -> No
         raise RuntimeError(f"python -m {module} failed:\n{result.stderr[-6000:]}")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups into the node ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that uses Azurite ``azurite``, and keep them on one xdist worker.
 

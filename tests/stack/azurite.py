@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock
+
 from data_platform.settings import REPO_ROOT
 from tests.stack.processes import free_port, stop_process
 
@@ -72,20 +74,24 @@ def azurite_executable() -> Path:
     """
     executable = AZURITE_PREFIX / "node_modules" / ".bin" / "azurite-blob"
     package = AZURITE_PREFIX / "node_modules" / "azurite" / "package.json"
-    if executable.exists() and f'"version": "{AZURITE_VERSION}"' in package.read_text():
+    AZURITE_PREFIX.parent.mkdir(parents=True, exist_ok=True)
+    # One install at a time: a second `npm install` rewrites the files (without their execute
+    # bit until it ends) under a process that already runs them.
+    with FileLock(f"{AZURITE_PREFIX}.lock"):
+        if executable.exists() and f'"version": "{AZURITE_VERSION}"' in package.read_text():
+            return executable
+        if not (shutil.which("npm") and shutil.which("node")):
+            raise AzuriteUnavailable("Azurite needs node and npm (apt-get install nodejs npm)")
+        AZURITE_PREFIX.mkdir(parents=True, exist_ok=True)
+        install = subprocess.run(
+            ["npm", "install", "--prefix", str(AZURITE_PREFIX), "--no-audit", "--no-fund"]
+            + [f"azurite@{AZURITE_VERSION}"],
+            capture_output=True,
+            text=True,
+        )
+        if install.returncode != 0 or not executable.exists():
+            raise AzuriteUnavailable(f"npm install azurite failed: {install.stderr[-1500:]}")
         return executable
-    if not (shutil.which("npm") and shutil.which("node")):
-        raise AzuriteUnavailable("Azurite needs node and npm (apt-get install nodejs npm)")
-    AZURITE_PREFIX.mkdir(parents=True, exist_ok=True)
-    install = subprocess.run(
-        ["npm", "install", "--prefix", str(AZURITE_PREFIX), "--no-audit", "--no-fund"]
-        + [f"azurite@{AZURITE_VERSION}"],
-        capture_output=True,
-        text=True,
-    )
-    if install.returncode != 0 or not executable.exists():
-        raise AzuriteUnavailable(f"npm install azurite failed: {install.stderr[-1500:]}")
-    return executable
 
 
 @contextmanager
