@@ -5,7 +5,7 @@
 #   docker build -t fwb-data-platform:latest .
 #
 # Stage "build" installs the locked dependencies with uv and prepares every dbt manifest
-# (`python -m data_platform.prepare`, i.e. `dbt parse` per project), so that no container ever
+# (`python -m data_platform.tools.prepare`, i.e. `dbt parse` per project), so that no container ever
 # parses a dbt project at start-up. Stage "runtime" keeps only the virtual environment and the
 # application, and runs as the unprivileged user `dagster` (uid 1000).
 
@@ -38,9 +38,9 @@ RUN uv sync --frozen --no-dev --no-install-project
 # dagster.yaml as it is, and dagster.yaml + the DockerRunLauncher section (`docker-runs` profile).
 COPY . .
 RUN uv sync --frozen --no-dev \
-    && python -m data_platform.prepare \
-    && python -m data_platform.workspaces --check \
-    && python -m data_platform.docs_site build \
+    && python -m data_platform.tools.prepare \
+    && python -m data_platform.tools.workspaces --check \
+    && python -m data_platform.tools.docs_site build \
     && rm -rf dbt_submodules/*/logs \
     && chown -R 1000:1000 dbt_submodules/*/target \
     && mkdir -p /opt/dagster/instances \
@@ -86,6 +86,6 @@ EXPOSE 3000 3001 4000
 
 # Role: $DAGSTER_ROLE (webserver, daemon, code-server), else guessed from the running command.
 HEALTHCHECK --interval=30s --timeout=60s --start-period=600s --retries=5 \
-    CMD ["python", "-m", "data_platform.healthcheck", "--timeout", "50"]
+    CMD ["python", "-m", "data_platform.tools.healthcheck", "--timeout", "50"]
 
 CMD ["dagster-webserver", "-h", "0.0.0.0", "-p", "3000", "-w", "deploy/workspace.yaml"]

@@ -30,14 +30,14 @@ install: $(UV)
 
 ## Prepare every dbt project's manifest.json ahead (dbt parse), as CI and the image do.
 prepare: install
-	$(UV) run python -m data_platform.prepare
+	$(UV) run python -m data_platform.tools.prepare
 
 ## Run the platform locally: Dagster UI on http://127.0.0.1:3000 with every code location, and
 ## the dbt docs of every dbt project on http://127.0.0.1:3001 (rebuilt when a manifest changed,
 ## served beside the UI).
 dev: install
 	mkdir -p "$(DAGSTER_HOME)"
-	$(UV) run python -m data_platform.docs_site serve --build-if-stale --dir "$(DBT_DOCS_DIR)" \
+	$(UV) run python -m data_platform.tools.docs_site serve --build-if-stale --dir "$(DBT_DOCS_DIR)" \
 		--port $(DBT_DOCS_PORT) & docs=$$!; \
 	trap 'kill $$docs 2>/dev/null' EXIT; \
 	DATA_PLATFORM_DBT_DOCS_URL=$${DATA_PLATFORM_DBT_DOCS_URL:-http://127.0.0.1:$(DBT_DOCS_PORT)} \

@@ -14,16 +14,42 @@ every asset is owned by its location's owner and tagged with its layer and admin
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
-from data_platform.docs_site import model_docs_url
 from data_platform.locations import CodeLocation
 
 LAYERS = ("staging", "intermediate", "marts")
+
+DBT_DOCS_URL_ENV = "DATA_PLATFORM_DBT_DOCS_URL"
+DEFAULT_DBT_DOCS_URL = "http://127.0.0.1:3001"
+
+
+def dbt_docs_base_url() -> str:
+    """Return the URL under which browsers reach the docs site, without a trailing slash.
+
+    Returns:
+        ``$DATA_PLATFORM_DBT_DOCS_URL`` or ``http://127.0.0.1:3001`` (read at call time).
+    """
+    return (os.environ.get(DBT_DOCS_URL_ENV) or DEFAULT_DBT_DOCS_URL).rstrip("/")
+
+
+def model_docs_url(dbt_project: str, unique_id: str) -> str:
+    """Return the link to one dbt resource's page in the docs site.
+
+    Args:
+        dbt_project: dbt project name, e.g. ``ags``.
+        unique_id: the resource's manifest id, e.g. ``model.ags.fct_walks``.
+
+    Returns:
+        ``<base>/<dbt project>/index.html#!/<resource type>/<unique id>``, the route of dbt docs.
+    """
+    resource_type = unique_id.split(".", 1)[0]
+    return f"{dbt_docs_base_url()}/{dbt_project}/index.html#!/{resource_type}/{unique_id}"
 
 
 def resource_meta(dbt_resource_props: Mapping[str, Any]) -> dict[str, Any]:
@@ -104,7 +130,7 @@ class PlatformDbtTranslator(DagsterDbtTranslator):
 
         Returns:
             dbt's metadata, ``code_location``, ``dbt_resource_type`` and ``dbt_docs``: the URL of
-            the resource's page in the docs site (:mod:`data_platform.docs_site`).
+            the resource's page in the docs site (:mod:`data_platform.tools.docs_site`).
         """
         project = dbt_resource_props.get("package_name") or self.location.dbt_project
         return {

@@ -84,7 +84,7 @@ def prepared_manifests(tmp_path_factory: pytest.TempPathFactory) -> None:
             if name not in {LAKE_ROOT_ENV, WAREHOUSE_DIR_ENV}
         }
         env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-        run_module("data_platform.prepare", env=env)
+        run_module("data_platform.tools.prepare", env=env)
 
     once_per_session(tmp_path_factory, "manifests", prepare)
 
@@ -194,9 +194,9 @@ def docs_url() -> str:
 def dbt_docs_site(tmp_path_factory: pytest.TempPathFactory, prepared_manifests, docs_url: str):
     """The dbt docs of every location, built once per session and served at ``docs_url``.
 
-    Served by the platform's own command (``python -m data_platform.docs_site serve``).
+    Served by the platform's own command (``python -m data_platform.tools.docs_site serve``).
     """
-    from data_platform.docs_site import build_site
+    from data_platform.tools.docs_site import build_site
     from tests.stack.processes import stop_process, wait_for_http
 
     site = once_per_session(tmp_path_factory, "dbt_docs", build_site)
@@ -204,7 +204,7 @@ def dbt_docs_site(tmp_path_factory: pytest.TempPathFactory, prepared_manifests, 
     log = tmp_path_factory.mktemp("dbt_docs_serve") / "serve.log"
     with log.open("wb") as output:
         server = subprocess.Popen(
-            [sys.executable, "-m", "data_platform.docs_site", "serve", "--dir", str(site),
+            [sys.executable, "-m", "data_platform.tools.docs_site", "serve", "--dir", str(site),
              "--port", port],
             cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip

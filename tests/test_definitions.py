@@ -11,10 +11,10 @@ import dagster as dg
 import pytest
 import yaml
 
-from data_platform import workspaces
 from data_platform.factory import build_location_definitions, dbt_project
 from data_platform.locations import LOCATIONS, get_location, location_of_dbt_project
 from data_platform.settings import REPO_ROOT
+from data_platform.tools import workspaces
 
 # One worker builds every location's definitions once for all the tests of this module.
 pytestmark = [pytest.mark.usefixtures("prepared_manifests"), pytest.mark.xdist_group("definitions")]

@@ -7,8 +7,8 @@
 * the ``ruff``, ``validate`` and ``test: [fast]`` jobs run with ``gitlab-ci-local
   --force-shell-executor`` in a git clone of the working tree as it is now (uncommitted files
   included), and the test job writes its JUnit and Cobertura reports;
-* slim CI (``data_platform.slim_ci``) on a one-model change builds and tests that model and its
-  children only, materializing the unmodified parents first, and builds everything when no
+* slim CI (``data_platform.tools.slim_ci``) on a one-model change builds and tests that model
+  and its children only, materializing the unmodified parents first, and builds everything when no
   production manifest exists.
 
 gitlab-ci-local is installed with npm into ``.local/node`` (git-ignored) on first use; it needs
@@ -33,8 +33,8 @@ from pathlib import Path
 
 import pytest
 
-from data_platform import slim_ci
 from data_platform.settings import REPO_ROOT
+from data_platform.tools import slim_ci
 from tests.stack.platform import clean_environment, snapshot_worktree
 
 GITLAB_CI_LOCAL_VERSION = "4.73.0"
@@ -267,11 +267,11 @@ def descendants(manifest: dict, unique_id: str) -> set[str]:
 
 
 def slim(copy: Path, *args: str) -> dict[str, dict]:
-    """Run ``python -m data_platform.slim_ci`` in ``copy``; return its report per project."""
+    """Run ``python -m data_platform.tools.slim_ci`` in ``copy``; return its report per project."""
     report = copy / "slim-ci.json"
     report.unlink(missing_ok=True)
     result = subprocess.run(
-        [sys.executable, "-m", "data_platform.slim_ci", *args, "--report", str(report)],
+        [sys.executable, "-m", "data_platform.tools.slim_ci", *args, "--report", str(report)],
         cwd=copy,
         env=clean_environment(),
         stdout=subprocess.PIPE,

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
-from data_platform import cli
 from data_platform.locations import LOCATIONS
 from data_platform.settings import REPO_ROOT
+from data_platform.tools import cli
 from tests.stack.git_repos import (
     BIN,
     DbtRepo,

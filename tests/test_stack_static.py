@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from data_platform import healthcheck
 from data_platform.locations import LOCATIONS
 from data_platform.settings import REPO_ROOT
-from data_platform.workspaces import CODE_SERVER_PORT, STACK_WORKSPACE, code_server_host
+from data_platform.tools import healthcheck
+from data_platform.tools.workspaces import CODE_SERVER_PORT, STACK_WORKSPACE, code_server_host
 from tests.stack.docker_harness import compose_binary
 
 BIN = Path(sys.executable).parent
@@ -285,7 +285,7 @@ def test_every_dagster_service_runs_the_one_image_with_the_instance_env(rendered
     dagster = {name: s for name, s in services.items() if name not in {"postgres"}}
     # The dbt docs site runs the one image too, but is no Dagster process: no instance.
     docs = dagster.pop("dbt-docs")
-    assert docs["command"][:3] == ["python", "-m", "data_platform.docs_site"]
+    assert docs["command"][:3] == ["python", "-m", "data_platform.tools.docs_site"]
     assert len({service["image"] for service in [*dagster.values(), docs]}) == 1
     assert [name for name, s in services.items() if "build" in s] == ["code-data-platform"]
     needed = {"ENVIRONMENT"} | env_references(yaml.safe_load(INSTANCE_FILE.read_text()))

@@ -20,10 +20,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data_platform.docs_site import DBT_DOCS_URL_ENV
 from data_platform.locations import LOCATIONS
 from data_platform.settings import LAKE_ROOT_ENV, REPO_ROOT, WAREHOUSE_DIR_ENV
-from data_platform.workspaces import grpc_workspace, render
+from data_platform.tools.workspaces import grpc_workspace, render
+from data_platform.translator import DBT_DOCS_URL_ENV
 from tests.stack.platform import copy_platform
 from tests.stack.postgres import PostgresServer, throwaway_postgres
 from tests.stack.processes import free_port, stop_process, wait_for_http

@@ -1,6 +1,6 @@
 """Slim CI: on a merge request, build and test only what changed (dbt's ``state:modified+``).
 
-``python -m data_platform.slim_ci --state prod-manifests [--project ags]`` compares every dbt
+``python -m data_platform.tools.slim_ci --state prod-manifests [--project ags]`` compares every dbt
 project with the production manifest kept by the last pipeline of ``main``
 (``prod-manifests/<dbt project folder>/manifest.json``, written by ``--save-state``) and:
 
@@ -476,7 +476,7 @@ def describe(plan: ProjectPlan) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m data_platform.slim_ci --state DIR [--project X] ...``.
+    """Command line: ``python -m data_platform.tools.slim_ci --state DIR [--project X] ...``.
 
     Args:
         argv: the arguments (``sys.argv[1:]`` by default).
@@ -485,7 +485,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         Process exit code: 0 on success, 1 when a dbt command or the download failed.
     """
     parser = argparse.ArgumentParser(
-        prog="python -m data_platform.slim_ci", description=__doc__.split("\n")[0]
+        prog="python -m data_platform.tools.slim_ci", description=__doc__.split("\n")[0]
     )
     action = parser.add_mutually_exclusive_group()
     action.add_argument(

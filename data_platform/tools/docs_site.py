@@ -1,16 +1,16 @@
 """The dbt documentation of every code location, as one static site served beside the Dagster UI.
 
-``python -m data_platform.docs_site build <folder>`` runs ``dbt docs generate --static`` for each
-registered dbt project and writes::
+``python -m data_platform.tools.docs_site build <folder>`` runs ``dbt docs generate --static``
+for each registered dbt project and writes::
 
     <folder>/index.html                  one link per administration
     <folder>/<dbt project>/index.html    that project's dbt docs (manifest and catalog inlined)
 
-``python -m data_platform.docs_site serve [--build | --build-if-stale] [--dir D] [--host H]
+``python -m data_platform.tools.docs_site serve [--build | --build-if-stale] [--dir D] [--host H]
 [--port P]`` serves that
 folder over HTTP (``make dev`` starts it beside ``dagster dev``; the compose stack runs it as
 the ``dbt-docs`` service). Every dbt asset of the UI carries a ``dbt_docs`` link into it
-(:func:`model_docs_url`), whose base is ``DATA_PLATFORM_DBT_DOCS_URL``.
+(:func:`data_platform.translator.model_docs_url`), whose base is ``DATA_PLATFORM_DBT_DOCS_URL``.
 
 The docs are generated with an empty catalog, in a throwaway warehouse: generating them never
 opens the platform's DuckDB files, so it cannot collide with a running materialization. Column
@@ -34,36 +34,11 @@ from pathlib import Path
 from data_platform.locations import LOCATIONS, CodeLocation
 from data_platform.settings import LAKE_ROOT_ENV, REPO_ROOT, WAREHOUSE_DIR_ENV, dbt_executable
 
-DBT_DOCS_URL_ENV = "DATA_PLATFORM_DBT_DOCS_URL"
-DEFAULT_DBT_DOCS_URL = "http://127.0.0.1:3001"
 DEFAULT_SITE_DIR = REPO_ROOT / ".local" / "dbt_docs"
 
 
 class DocsBuildError(RuntimeError):
     """``dbt docs generate`` failed for a dbt project (the message carries dbt's output)."""
-
-
-def dbt_docs_base_url() -> str:
-    """Return the URL under which browsers reach the docs site, without a trailing slash.
-
-    Returns:
-        ``$DATA_PLATFORM_DBT_DOCS_URL`` or ``http://127.0.0.1:3001`` (read at call time).
-    """
-    return (os.environ.get(DBT_DOCS_URL_ENV) or DEFAULT_DBT_DOCS_URL).rstrip("/")
-
-
-def model_docs_url(dbt_project: str, unique_id: str) -> str:
-    """Return the link to one dbt resource's page in the docs site.
-
-    Args:
-        dbt_project: dbt project name, e.g. ``ags``.
-        unique_id: the resource's manifest id, e.g. ``model.ags.fct_walks``.
-
-    Returns:
-        ``<base>/<dbt project>/index.html#!/<resource type>/<unique id>``, the route of dbt docs.
-    """
-    resource_type = unique_id.split(".", 1)[0]
-    return f"{dbt_docs_base_url()}/{dbt_project}/index.html#!/{resource_type}/{unique_id}"
 
 
 def generate_project_docs(location: CodeLocation, site_dir: Path) -> Path:
@@ -204,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         Process exit code: 0 on success, 1 when dbt failed (its output on stderr).
     """
-    parser = argparse.ArgumentParser(prog="python -m data_platform.docs_site")
+    parser = argparse.ArgumentParser(prog="python -m data_platform.tools.docs_site")
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="generate the docs of every dbt project")
     build.add_argument("site_dir", type=Path, nargs="?", default=DEFAULT_SITE_DIR)

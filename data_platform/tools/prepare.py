@@ -1,4 +1,4 @@
-"""Prepare every code location's dbt manifest ahead of time: ``python -m data_platform.prepare``.
+"""Prepare every code location's dbt manifest ahead: ``python -m data_platform.tools.prepare``.
 
 Used by ``make prepare``, CI and the Docker build, so that only ``dagster dev`` parses dbt
 projects at load time.

@@ -254,7 +254,7 @@ def prepare_and_validate(repo: Path, location: CodeLocation) -> None:
         (Path(dagster_home) / "dagster.yaml").write_text("{}\n")
         env = subprocess_env(repo, Path(dagster_home))
         prepared = run(
-            [sys.executable, "-m", "data_platform.prepare", location.name], cwd=repo, env=env
+            [sys.executable, "-m", "data_platform.tools.prepare", location.name], cwd=repo, env=env
         )
         if prepared.returncode != 0:
             raise CliError(f"dbt parse of {project_path(location)} failed: {last_line(prepared)}")

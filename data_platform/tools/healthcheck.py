@@ -1,4 +1,4 @@
-"""Container health checks of the stack: ``python -m data_platform.healthcheck [ROLE]``.
+"""Container health checks of the stack: ``python -m data_platform.tools.healthcheck [ROLE]``.
 
 The one image of the platform runs as the Dagster webserver, the daemon or a code server; its
 ``HEALTHCHECK`` calls this module, which checks the process that the container runs:
