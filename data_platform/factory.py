@@ -18,7 +18,7 @@ from data_platform.dbt_metadata import use_blocking_imap
 from data_platform.freshness import apply_freshness_policies
 from data_platform.locations import CodeLocation, get_location
 from data_platform.raw import build_raw_assets
-from data_platform.settings import prepare_storage
+from data_platform.settings import PlatformStorage
 from data_platform.translator import PlatformDbtTranslator
 
 
@@ -97,8 +97,9 @@ def build_location_definitions(location_name: str) -> dg.Definitions:
     Returns:
         Definitions holding the location's raw assets, its dbt assets (``dbt build``, streaming
         row counts and column metadata; dbt tests become asset checks), with the freshness
-        policies of the raw and mart layers, the ``dbt`` resource, the sensors that notify the
-        administration of failed runs and checks.
+        policies of the raw and mart layers, the ``dbt`` and ``storage`` resources
+        (:class:`~data_platform.settings.PlatformStorage`, read from the environment now), the
+        sensors that notify the administration of failed runs and checks.
 
     Raises:
         KeyError: the location is not registered.
@@ -119,15 +120,20 @@ def build_location_definitions(location_name: str) -> dg.Definitions:
         # One dbt run at a time per DuckDB file: DuckDB allows a single writer.
         pool=f"duckdb_{location.dbt_project}",
     )
-    def _dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        prepare_storage(location.dbt_project)
+    def _dbt_assets(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, storage: PlatformStorage
+    ):
+        storage_arguments = storage.dbt_arguments(location.dbt_project)
         use_blocking_imap()  # no core spinning while dbt runs (see data_platform/dbt_metadata.py)
         # dbt unit tests prove the models' logic on hand-made rows: they run in development and
         # CI (tests/test_dbt_unit_tests.py), not in production runs, as dbt recommends
         # (https://docs.getdbt.com/docs/build/unit-tests). Column lineage is off: sqlglot
         # cannot parse the `select * from final` style.
         yield from (
-            dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
+            dbt.cli(
+                ["build", "--exclude-resource-type", "unit_test", *storage_arguments],
+                context=context,
+            )
             .stream()
             .fetch_row_counts()
             .fetch_column_metadata(with_column_lineage=False)
@@ -137,7 +143,10 @@ def build_location_definitions(location_name: str) -> dg.Definitions:
         assets=apply_freshness_policies(
             [*build_raw_assets(manifest, translator, location), _dbt_assets]
         ),
-        resources={"dbt": DbtCliResource(project_dir=project)},
+        resources={
+            "dbt": DbtCliResource(project_dir=project),
+            "storage": PlatformStorage.from_environment(),
+        },
         sensors=build_notification_sensors(location),
     )
 

@@ -19,7 +19,7 @@ or ``AZURE_STORAGE_ACCOUNT_NAME`` alone, which makes adlfs use ``DefaultAzureCre
 The raw assets write ``raw/<dataset>/...`` through the same filesystem; dbt-duckdb reads the
 raw files and writes the published marts (``marts/<dbt project>/<model>.parquet``) through it too:
 the dbt profiles' target ``adls`` registers adlfs with DuckDB (dbt-duckdb's ``filesystems``),
-and :func:`prepare_lake` selects that target (``DBT_TARGET=adls``).
+and :class:`data_platform.settings.PlatformStorage` selects that target (``--target adls``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     import fsspec
 
 LAKE_ROOT_ENV = "DATA_PLATFORM_LAKE_ROOT"
-DBT_TARGET_ENV = "DBT_TARGET"
 ACCOUNT_NAME_ENV = "AZURE_STORAGE_ACCOUNT_NAME"
 REMOTE_SCHEMES = ("abfs", "abfss", "az")
 AZURE_CREDENTIAL_ENVS = (
@@ -108,21 +107,29 @@ class Lake:
         relative = "/".join(part.strip("/") for part in parts if part)
         return f"{self.root}/{relative}" if relative else self.root
 
+    def account(self) -> str | None:
+        """Return the storage account of an Azure lake (``None`` for a local one or unknown).
+
+        Returns:
+            The URL's account, else ``AZURE_STORAGE_ACCOUNT_NAME``, else the ``AccountName`` of
+            ``AZURE_STORAGE_CONNECTION_STRING``.
+        """
+        if not self.is_remote:
+            return None
+        if self.account_name or os.environ.get(ACCOUNT_NAME_ENV):
+            return self.account_name or os.environ.get(ACCOUNT_NAME_ENV)
+        found = re.search(
+            r"AccountName=([^;]+)", os.environ.get("AZURE_STORAGE_CONNECTION_STRING", "")
+        )
+        return found.group(1) if found else None
+
     def display(self, *parts: str) -> str:
         """Like :meth:`path`, with the storage account in the URL (for errors and the UI).
 
-        The account is the URL's, else ``AZURE_STORAGE_ACCOUNT_NAME``, else the ``AccountName``
-        of the connection string; never a credential.
+        The account is :meth:`account`'s; never a credential.
         """
         path = self.path(*parts)
-        if not self.is_remote:
-            return path
-        account = self.account_name or os.environ.get(ACCOUNT_NAME_ENV)
-        if not account:
-            found = re.search(
-                r"AccountName=([^;]+)", os.environ.get("AZURE_STORAGE_CONNECTION_STRING", "")
-            )
-            account = found.group(1) if found else None
+        account = self.account()
         if not account:
             return path
         container = self.container or ""
@@ -233,43 +240,25 @@ def parse_lake_root(value: str | None) -> Lake:
     return Lake(root, account)
 
 
-def current_lake() -> Lake:
-    """Return the lake configured now by ``DATA_PLATFORM_LAKE_ROOT``.
-
-    Raises:
-        LakeError: the value is not a usable path or URL.
-    """
-    return parse_lake_root(os.environ.get(LAKE_ROOT_ENV))
-
-
-def prepare_lake(dbt_project_name: str) -> dict[str, str]:
-    """Make the lake ready for a dbt run and export for dbt where it is.
+def prepare_lake(lake: Lake, dbt_project_name: str) -> None:
+    """Make the lake ready for a dbt run of ``dbt_project_name``.
 
     A local lake gets the folder of the project's published marts (dbt-duckdb does not create
-    it). An Azure lake is checked (container, credentials) before dbt starts, and dbt is pointed
-    at the profiles' ``adls`` target, which registers adlfs with DuckDB.
+    it). An Azure lake's empty credential variables are dropped (see
+    :func:`drop_empty_azure_variables`, the one setting still written to the environment: adlfs
+    reads its credentials nowhere else) and the lake is checked (container, credentials) before
+    dbt starts, so that a run on an unreachable lake stops with a clear message instead of a
+    DuckDB error.
 
     Args:
+        lake: the lake the run writes to.
         dbt_project_name: the dbt project (``name:`` in ``dbt_project.yml``), e.g. ``ags``.
-
-    Returns:
-        The environment variables exported into ``os.environ`` (inherited by the dbt process):
-        ``DATA_PLATFORM_LAKE_ROOT`` (canonical), ``DBT_TARGET`` and, for an account named only in
-        the URL, ``AZURE_STORAGE_ACCOUNT_NAME``.
 
     Raises:
         LakeError: the lake cannot be reached (see :meth:`Lake.check`).
     """
-    lake = current_lake()
-    drop_empty_azure_variables()  # the dbt process's adlfs reads os.environ
-    exported = {LAKE_ROOT_ENV: lake.root}
     if lake.is_remote:
+        drop_empty_azure_variables()  # the dbt process's adlfs reads them from its environment
         lake.check()
-        exported[DBT_TARGET_ENV] = "adls"
-        if lake.account_name and not os.environ.get(ACCOUNT_NAME_ENV):
-            exported[ACCOUNT_NAME_ENV] = lake.account_name
     else:
         Path(lake.path("marts", dbt_project_name)).mkdir(parents=True, exist_ok=True)
-        exported[DBT_TARGET_ENV] = "local"
-    os.environ.update(exported)
-    return exported

@@ -18,9 +18,9 @@ from typing import Any
 
 import dagster as dg
 
-from data_platform.lake import Lake, LakeError, current_lake, redact
+from data_platform.lake import Lake, LakeError, redact
 from data_platform.locations import CodeLocation
-from data_platform.settings import OPEN_DATA_DIR
+from data_platform.settings import OPEN_DATA_DIR, PlatformStorage
 from data_platform.translator import PlatformDbtTranslator, resource_meta
 
 
@@ -192,8 +192,8 @@ def _raw_asset(
         ).strip(),
         metadata={"raw_files": patterns, "code_location": location.name},
     )
-    def _land(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        lake = current_lake()
+    def _land(context: dg.AssetExecutionContext, storage: PlatformStorage) -> dg.MaterializeResult:
+        lake = storage.lake()
         files = resolve_raw_files(patterns)
         landed = land_files(files, OPEN_DATA_DIR, lake)
         context.log.info(f"Landed {len(landed)} file(s) in {lake.display('raw')}")

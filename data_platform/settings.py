@@ -1,7 +1,9 @@
-"""Where the platform keeps its files: the lake (raw files, published marts) and the warehouse.
+"""Where the platform keeps its files, as a Dagster resource: the lake and the DuckDB warehouse.
 
-Both are read from environment variables **when a function is called**, never at import time,
-so that a code location can be imported anywhere (CI, the Docker build) without configuration.
+:class:`PlatformStorage` is the one declaration of both settings. Every code location gets it
+as the ``storage`` resource (the UI lists it with its values): the raw assets land their files
+through it and the dbt assets pass it to dbt explicitly (``--vars``, ``--target``), so nothing
+is written to the process environment for dbt to inherit.
 
 * ``DATA_PLATFORM_LAKE_ROOT``: root of the lake, a local folder or an ADLS container
   (:mod:`data_platform.lake`); ``raw/<dataset>/`` holds the landed files,
@@ -9,18 +11,24 @@ so that a code location can be imported anywhere (CI, the Docker build) without 
 * ``DATA_PLATFORM_WAREHOUSE_DIR``: folder of the DuckDB files, one per dbt project
   (``<project>.duckdb``). Default: ``<repo>/.local/warehouse``.
 
-The dbt profiles read the same variables, with defaults relative to the dbt project folder that
-point at the same place (``../../.local/...``).
+Both are read when the definitions are built (an unset variable means the default), never at
+import time, so that a code location can be imported anywhere (CI, the Docker build) without
+configuration. The dbt profiles read the same names, as ``--vars`` from Dagster or as environment
+variables when dbt is run by hand, with defaults relative to the dbt project folder that point at
+the same place (``../../.local/...``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
 
-from data_platform.lake import LAKE_ROOT_ENV as LAKE_ROOT_ENV  # re-exported
-from data_platform.lake import prepare_lake
+import dagster as dg
+from pydantic import Field
+
+from data_platform.lake import LAKE_ROOT_ENV, Lake, parse_lake_root, prepare_lake
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 """Root of the monorepo (the folder holding ``workspace.yaml``)."""
@@ -32,41 +40,79 @@ DBT_PROJECTS_DIR = REPO_ROOT / "dbt_submodules"
 """Folder holding one dbt project per code location."""
 
 WAREHOUSE_DIR_ENV = "DATA_PLATFORM_WAREHOUSE_DIR"
+DEFAULT_WAREHOUSE_DIR = REPO_ROOT / ".local" / "warehouse"
 
 
-def warehouse_dir() -> Path:
-    """Return the folder of the DuckDB warehouse files as an absolute path.
+class PlatformStorage(dg.ConfigurableResource):
+    """The lake and the DuckDB warehouse of a code location (resource key ``storage``).
 
-    Returns:
-        ``$DATA_PLATFORM_WAREHOUSE_DIR`` resolved to an absolute path, or
-        ``<repo>/.local/warehouse``.
+    Attributes:
+        lake_root: a local path or an ``abfs://`` URL; empty: ``<repo>/.local/lake``.
+        warehouse_dir: folder of the DuckDB files; empty: ``<repo>/.local/warehouse``.
     """
-    return Path(os.environ.get(WAREHOUSE_DIR_ENV) or REPO_ROOT / ".local" / "warehouse").resolve()
 
+    lake_root: str = Field(
+        default="",
+        description=f"Root of the lake ({LAKE_ROOT_ENV}): a local folder or an abfs:// URL.",
+    )
+    warehouse_dir: str = Field(
+        default="",
+        description=f"Folder of the DuckDB files, one per dbt project ({WAREHOUSE_DIR_ENV}).",
+    )
 
-def prepare_storage(dbt_project_name: str) -> dict[str, str]:
-    """Make the lake and the warehouse ready for a dbt run and export where they are for dbt.
+    @classmethod
+    def from_environment(cls) -> PlatformStorage:
+        """Return the resource bound to the variables that are set now (the others: defaults).
 
-    dbt-duckdb creates neither the folder of its DuckDB file nor that of an ``external``
-    model's Parquet file, and an Azure lake must be checked before dbt starts, so this is called
-    at run time, right before dbt is invoked (see :func:`data_platform.lake.prepare_lake`).
+        A set variable is bound as :class:`dagster.EnvVar`, so the run reads its value where it
+        runs (code server, run worker) and the UI shows the variable's name.
+        """
+        fields = {"lake_root": LAKE_ROOT_ENV, "warehouse_dir": WAREHOUSE_DIR_ENV}
+        return cls(**{field: dg.EnvVar(name) for field, name in fields.items() if os.getenv(name)})
 
-    Args:
-        dbt_project_name: name of the dbt project (``name:`` in ``dbt_project.yml``), e.g. ``ags``.
+    def lake(self) -> Lake:
+        """Return the lake.
 
-    Returns:
-        The environment variables exported (name -> value), so that the dbt subprocess, which
-        inherits ``os.environ``, reads and writes where the raw assets wrote.
+        Raises:
+            data_platform.lake.LakeError: the root is not a usable path or URL.
+        """
+        return parse_lake_root(self.lake_root or None)
 
-    Raises:
-        data_platform.lake.LakeError: the lake cannot be reached (missing container, refused
-            credentials), named in the message.
-    """
-    exported = prepare_lake(dbt_project_name)
-    warehouse = warehouse_dir()
-    warehouse.mkdir(parents=True, exist_ok=True)
-    os.environ[WAREHOUSE_DIR_ENV] = str(warehouse)
-    return {**exported, WAREHOUSE_DIR_ENV: str(warehouse)}
+    def warehouse(self) -> Path:
+        """Return the folder of the DuckDB files, as an absolute path."""
+        return Path(self.warehouse_dir or DEFAULT_WAREHOUSE_DIR).resolve()
+
+    def dbt_arguments(self, dbt_project_name: str) -> list[str]:
+        """Make the lake and the warehouse ready for a dbt run and return dbt's arguments.
+
+        dbt-duckdb creates neither the folder of its DuckDB file nor that of an ``external``
+        model's Parquet file, and an Azure lake must be checked before dbt starts.
+
+        Args:
+            dbt_project_name: name of the dbt project (``name:`` in ``dbt_project.yml``),
+                e.g. ``ags``.
+
+        Returns:
+            ``["--vars", <JSON>]`` with ``lake_root`` (canonical) and ``warehouse_dir``
+            (absolute), which the dbt profiles and sources read, and for an Azure lake
+            ``--target adls`` and the storage account named in its URL, if any.
+
+        Raises:
+            data_platform.lake.LakeError: the lake cannot be reached (missing container,
+                refused credentials), named in the message.
+        """
+        lake = self.lake()
+        prepare_lake(lake, dbt_project_name)
+        warehouse = self.warehouse()
+        warehouse.mkdir(parents=True, exist_ok=True)
+        variables = {"lake_root": lake.root, "warehouse_dir": str(warehouse)}
+        target: list[str] = []
+        if lake.is_remote:
+            target = ["--target", "adls"]
+            account = lake.account()
+            if account:
+                variables["azure_storage_account_name"] = account
+        return ["--vars", json.dumps(variables), *target]
 
 
 def dbt_executable() -> str:

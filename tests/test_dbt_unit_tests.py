@@ -96,7 +96,6 @@ def dbt_env(folder: Path) -> dict[str, str]:
         **os.environ,
         LAKE_ROOT_ENV: str(folder / "lake"),
         WAREHOUSE_DIR_ENV: str(folder / "warehouse"),
-        "DBT_TARGET": "local",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
 

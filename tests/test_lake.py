@@ -14,6 +14,7 @@
 The landing of raw files runs against both lakes in ``tests/test_raw.py`` (fixture ``any_lake``).
 """
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -25,7 +26,7 @@ import pytest
 from data_platform.factory import build_location_definitions
 from data_platform.lake import Lake, LakeError, parse_lake_root, redact
 from data_platform.raw import land_files, resolve_raw_files
-from data_platform.settings import OPEN_DATA_DIR, WAREHOUSE_DIR_ENV, prepare_storage
+from data_platform.settings import OPEN_DATA_DIR, WAREHOUSE_DIR_ENV, PlatformStorage
 from tests.stack.azurite import ACCOUNT, ACCOUNT_KEY
 
 LAKE_URL = "abfs://{container}@" + ACCOUNT + ".dfs.core.windows.net/lake"
@@ -77,9 +78,9 @@ def test_missing_container_is_named_and_nothing_is_created(azurite, monkeypatch)
     assert "no-such-container" not in names
 
     # dbt is never started on such a lake: the run stops before, with the same message.
-    monkeypatch.setenv("DATA_PLATFORM_LAKE_ROOT", LAKE_URL.format(container="no-such-container"))
+    storage = PlatformStorage(lake_root=LAKE_URL.format(container="no-such-container"))
     with pytest.raises(LakeError, match="no-such-container"):
-        prepare_storage("ags")
+        storage.dbt_arguments("ags")
 
 
 def test_wrong_credentials_are_refused_without_showing_them(azurite, monkeypatch):
@@ -96,20 +97,23 @@ def test_wrong_credentials_are_refused_without_showing_them(azurite, monkeypatch
     assert list(azurite.blob_service().get_container_client("guarded").list_blobs()) == []
 
 
-def test_prepare_storage_points_dbt_at_the_adls_target(azurite, monkeypatch, tmp_path):
+def test_storage_points_dbt_at_the_adls_target(azurite, monkeypatch, tmp_path):
     azurite.create_container("prepared")
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string())
     monkeypatch.delenv("AZURE_STORAGE_ACCOUNT_NAME", raising=False)
-    monkeypatch.delenv("DBT_TARGET", raising=False)  # restored after the test
-    monkeypatch.setenv("DATA_PLATFORM_LAKE_ROOT", LAKE_URL.format(container="prepared"))
-    monkeypatch.setenv(WAREHOUSE_DIR_ENV, str(tmp_path / "warehouse"))
-    exported = prepare_storage("ags")
-    assert exported["DATA_PLATFORM_LAKE_ROOT"] == "abfs://prepared/lake"
-    assert exported["DBT_TARGET"] == "adls"
-    assert exported["AZURE_STORAGE_ACCOUNT_NAME"] == ACCOUNT
-    monkeypatch.setenv("DATA_PLATFORM_LAKE_ROOT", str(tmp_path / "lake"))
-    assert prepare_storage("ags")["DBT_TARGET"] == "local"
+    storage = PlatformStorage(
+        lake_root=LAKE_URL.format(container="prepared"), warehouse_dir=str(tmp_path / "warehouse")
+    )
+    arguments = storage.dbt_arguments("ags")
+    variables = json.loads(arguments[arguments.index("--vars") + 1])
+    assert variables["lake_root"] == "abfs://prepared/lake"
+    assert arguments[arguments.index("--target") + 1] == "adls"
+    assert variables["azure_storage_account_name"] == ACCOUNT
+    assert variables["warehouse_dir"] == str(tmp_path / "warehouse")
+    local = PlatformStorage(lake_root=str(tmp_path / "lake"), warehouse_dir=str(tmp_path / "w"))
+    assert "--target" not in local.dbt_arguments("ags")  # the profile's default target: local
     assert (tmp_path / "lake" / "marts" / "ags").is_dir()
+    assert (tmp_path / "w").is_dir()
 
 
 # ------------------------------------------------ a few assets of each location, on Azurite --
