@@ -9,6 +9,7 @@ changes nothing. The CI template's jobs are checked for the pipelines they run i
 release job's commitizen command is run for real.
 """
 
+import argparse
 import functools
 import json
 import re
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 import yaml
 
 from data_platform.locations import LOCATIONS
@@ -115,6 +117,20 @@ def ci_command(job: str, program: str) -> list[str]:
     found = [words for words in commands(ci_template()[job]["script"]) if program in words]
     assert len(found) == 1, found
     return found[0][found[0].index(program) :]
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """Parse a ``data-platform`` command line as typer does, without running it.
+
+    Returns:
+        The ``group`` and ``command`` chosen and the command's parameters by name.
+    """
+    command, names = typer.main.get_command(cli.app), []
+    while hasattr(command, "resolve_command"):
+        name, command, argv = command.resolve_command(typer.Context(command), argv)
+        names.append(name)
+    group, name = names
+    return argparse.Namespace(group=group, command=name, **command.make_context(name, argv).params)
 
 
 def bump(platform: Path, tag: str, project: str = PROJECT) -> subprocess.CompletedProcess[str]:
@@ -399,7 +415,7 @@ def test_the_bump_platform_job_bumps_the_submodule_in_a_clone_of_the_platform():
     clone = position("git", "clone")
     assert found[clone][-1] == "platform"
     bump_command = position("uv", "run", "data-platform")
-    arguments = cli.parser().parse_args(found[bump_command][3:])
+    arguments = parse(found[bump_command][3:])
     assert (arguments.group, arguments.command) == ("dbt", "bump")
     assert (arguments.project, arguments.tag) == ("$DBT_PROJECT_NAME", "$CI_COMMIT_TAG")
     # No --repo: the repository is the git toplevel of the working directory, the clone.

@@ -1,20 +1,21 @@
-"""The platform's command line: ``data-platform`` (entry point in ``pyproject.toml``).
+"""The platform's command line: ``data-platform`` (entry point in ``pyproject.toml``), on typer.
 
 ``data-platform dbt bump <project> <tag>`` moves a dbt project's git submodule
 (``dbt_submodules/<project>``) to a release tag of the steward's repository, prepares its dbt
 manifest, validates the code location's definitions and commits ``Update dbt submodule
 <project> to <tag>``. Any failure restores the submodule and its manifest, leaves the index and
 ``HEAD`` as they were and prints a one-line error. ``data-platform dbt list`` shows every code
-location with its dbt project and, for a submodule, the tag or commit checked out.
+location with its dbt project and, for a submodule, the tag or commit checked out. Every command
+has ``--help``; the long steps print a progress line on stdout.
 
 The preparation and the validation run in subprocesses whose working directory and
 ``PYTHONPATH`` are the repository, so that the code of that repository (not the installed one)
-builds the definitions. See ``docs/release_flow.md``.
+builds the definitions. What stays hand-written is the git and dbt glue, which no library
+offers. See ``docs/release_flow.md``.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shutil
@@ -22,8 +23,10 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from data_platform import locations
 from data_platform.locations import LOCATIONS, CodeLocation
@@ -36,28 +39,29 @@ LATEST_TAGS_SHOWN = 5
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception): ")
 
+app = typer.Typer(
+    help="Command line of the FWB data platform.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+)
+dbt_app = typer.Typer(help="The dbt projects of the code locations.", no_args_is_help=True)
+app.add_typer(dbt_app, name="dbt")
+
 
 class CliError(RuntimeError):
-    """A command cannot proceed; the message is printed as is, without a traceback."""
+    """A command cannot proceed; :func:`main` prints the message as one line, exit code 1.
+
+    Hand-written because typer's own click exceptions are private (typer vendors click) and
+    Rich would draw them as a multi-line panel, where the release flow wants one line.
+    """
 
 
 def run(
-    args: Sequence[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 1800
+    args: Sequence[str], cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run a command and capture its output (it never raises on a non-zero exit code).
-
-    Args:
-        args: the command and its arguments.
-        cwd: working directory.
-        env: environment of the command (the current one when ``None``).
-        timeout: seconds before the command is killed.
-
-    Returns:
-        The completed process, with ``stdout`` and ``stderr`` as text.
-    """
-    return subprocess.run(
-        list(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
-    )
+    """Run a command, capture its output as text and return it, even on a non-zero exit code."""
+    return subprocess.run(list(args), cwd=cwd, env=env, capture_output=True, text=True)
 
 
 def git(repo: Path, *args: str) -> str:
@@ -73,65 +77,23 @@ def git(repo: Path, *args: str) -> str:
 
 
 def output_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
-    """Return the non-empty lines of a command's ``stderr`` then ``stdout``, without colours."""
+    """Return the non-empty lines of ``stderr`` then ``stdout``, uncoloured, cut to 400 chars."""
     text = ANSI_ESCAPE.sub("", result.stderr + "\n" + result.stdout)
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-def shorten(line: str, limit: int = 400) -> str:
-    """Return ``line`` cut to ``limit`` characters."""
-    return line if len(line) <= limit else line[: limit - 3] + "..."
+    return [line.strip()[:400] for line in text.splitlines() if line.strip()]
 
 
 def last_line(result: subprocess.CompletedProcess[str]) -> str:
-    """Return the last non-empty line a failed command printed (dbt and git end with the cause).
-
-    Returns:
-        That line, at most 400 characters long, or ``exit code <n>`` when nothing was printed.
-    """
-    return shorten((output_lines(result) or [f"exit code {result.returncode}"])[-1])
+    """Return the last line a failed command printed (dbt, git end with the cause) or the code."""
+    return (output_lines(result) or [f"exit code {result.returncode}"])[-1]
 
 
 def exception_line(result: subprocess.CompletedProcess[str]) -> str:
-    """Return the first ``<module>.<Name>Error: <message>`` line of a Python error report.
+    """Return the first ``<module>.<Name>Error: <message>`` line, else :func:`last_line`.
 
     Dagster reports the exception that stopped the load first, then its causes and stack.
-
-    Returns:
-        That line, at most 400 characters long, else :func:`last_line`.
     """
-    for line in output_lines(result):
-        if EXCEPTION_LINE.match(line):
-            return shorten(line)
-    return last_line(result)
-
-
-def find_location(project: str) -> CodeLocation:
-    """Return the code location of a dbt project named by folder, location or dbt name.
-
-    Args:
-        project: ``ags_dbt`` (folder under ``dbt_submodules/``), ``ags_project`` (code
-            location) or ``ags`` (``name:`` of the dbt project).
-
-    Returns:
-        The registered code location.
-
-    Raises:
-        CliError: no registered location matches, listing the known projects.
-    """
-    try:
-        return locations.find_location(project)
-    except KeyError as error:
-        raise CliError(error.args[0]) from error
-
-
-def default_repo() -> Path:
-    """Return the git toplevel of the current directory.
-
-    Raises:
-        CliError: the current directory is not in a git repository.
-    """
-    return Path(git(Path.cwd(), "rev-parse", "--show-toplevel"))
+    found = [line for line in output_lines(result) if EXCEPTION_LINE.match(line)]
+    return found[0] if found else last_line(result)
 
 
 def project_path(location: CodeLocation) -> str:
@@ -145,106 +107,53 @@ def is_submodule(repo: Path, path: str) -> bool:
     return any(entry.startswith("160000 ") for entry in entries)
 
 
-@dataclass(frozen=True)
-class Submodule:
-    """A dbt project checked out as a git submodule of the platform repository.
+def checked_out_submodule(repo: Path, path: str) -> Path:
+    """Return the work tree of the submodule ``path`` of ``repo``, checked to be usable.
 
-    Attributes:
-        repo: root of the platform repository.
-        path: folder of the submodule, relative to ``repo`` (``dbt_submodules/ags_dbt``).
+    Raises:
+        CliError: the folder is missing, is a plain directory, or is a submodule that was never
+            initialised (``git submodule update --init``).
     """
-
-    repo: Path
-    path: str
-
-    @property
-    def directory(self) -> Path:
-        """Absolute folder of the submodule's work tree."""
-        return self.repo / self.path
-
-    @classmethod
-    def of(cls, repo: Path, location: CodeLocation) -> Submodule:
-        """Return the submodule holding a location's dbt project, checked to be usable.
-
-        Raises:
-            CliError: the folder is missing, is a plain directory, or is a submodule that was
-                never initialised (``git submodule update --init``).
-        """
-        path = project_path(location)
-        directory = repo / path
-        if not directory.is_dir():
-            raise CliError(f"{path} does not exist in {repo}")
-        if not is_submodule(repo, path):
-            raise CliError(f"{path} is a plain directory, not a submodule (in {repo})")
-        toplevel = run(["git", "rev-parse", "--show-toplevel"], cwd=directory)
-        if toplevel.returncode != 0 or Path(toplevel.stdout.strip()) != directory.resolve():
-            raise CliError(
-                f"{path} is a submodule that is not checked out;"
-                f" run `git submodule update --init {path}` first"
-            )
-        return cls(repo=repo, path=path)
-
-    def head(self) -> str:
-        """Return the commit checked out in the submodule."""
-        return git(self.directory, "rev-parse", "HEAD")
-
-    def describe(self) -> str:
-        """Return the tag checked out (``v0.2.0``), else ``<tag>-<n>-g<sha>`` or a short sha."""
-        return git(self.directory, "describe", "--tags", "--always")
-
-    def tag_commit(self, tag: str) -> str:
-        """Return the commit of a tag after fetching the remote's tags.
-
-        Raises:
-            CliError: the tags cannot be fetched, or the tag does not exist; the message names
-                the tag and lists the latest tags.
-        """
-        fetched = run(["git", "fetch", "--quiet", "--tags", "origin"], cwd=self.directory)
-        if fetched.returncode != 0:
-            raise CliError(f"cannot fetch the tags of {self.path}: {last_line(fetched)}")
-        found = run(
-            ["git", "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}"],
-            cwd=self.directory,
+    directory = repo / path
+    if not directory.is_dir():
+        raise CliError(f"{path} does not exist in {repo}")
+    if not is_submodule(repo, path):
+        raise CliError(f"{path} is a plain directory, not a submodule (in {repo})")
+    toplevel = run(["git", "rev-parse", "--show-toplevel"], cwd=directory)
+    if toplevel.returncode != 0 or Path(toplevel.stdout.strip()) != directory.resolve():
+        raise CliError(
+            f"{path} is a submodule that is not checked out;"
+            f" run `git submodule update --init {path}` first"
         )
-        if found.returncode == 0:
-            return found.stdout.strip()
-        tags = git(self.directory, "tag", "--list", "--sort=-v:refname").splitlines()
-        latest = ", ".join(tags[:LATEST_TAGS_SHOWN]) or "none"
-        raise CliError(f"tag {tag!r} does not exist in {self.path}; latest tags: {latest}")
-
-    def checkout(self, commit: str) -> None:
-        """Check out ``commit`` (detached) in the submodule.
-
-        Raises:
-            CliError: git refuses (local changes in the way, for example).
-        """
-        git(self.directory, "checkout", "--quiet", "--detach", commit)
+    return directory
 
 
-def subprocess_env(repo: Path, dagster_home: Path) -> dict[str, str]:
-    """Return the environment of the preparation and validation subprocesses.
+def tag_commit(directory: Path, path: str, tag: str) -> str:
+    """Return the commit of a tag of the submodule ``path`` after fetching its remote's tags.
 
-    Args:
-        repo: platform repository, put first on ``PYTHONPATH`` so that its code is imported.
-        dagster_home: an empty folder for the throwaway Dagster instance of the validation.
-
-    Returns:
-        The current environment plus ``PYTHONPATH``, ``DAGSTER_HOME`` and this interpreter's
-        ``bin`` folder first on ``PATH`` (where ``dbt`` is installed).
+    Raises:
+        CliError: the tags cannot be fetched, or the tag does not exist; the message names the
+            tag and lists the latest tags.
     """
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
-    env["PATH"] = os.pathsep.join(filter(None, [str(Path(sys.executable).parent), env["PATH"]]))
-    env["DAGSTER_HOME"] = str(dagster_home)
-    return env
+    typer.echo(f"fetching the tags of {path}...")
+    fetched = run(["git", "fetch", "--quiet", "--tags", "origin"], cwd=directory)
+    if fetched.returncode != 0:
+        raise CliError(f"cannot fetch the tags of {path}: {last_line(fetched)}")
+    found = run(
+        ["git", "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}"], directory
+    )
+    if found.returncode == 0:
+        return found.stdout.strip()
+    tags = git(directory, "tag", "--list", "--sort=-v:refname").splitlines()
+    latest = ", ".join(tags[:LATEST_TAGS_SHOWN]) or "none"
+    raise CliError(f"tag {tag!r} does not exist in {path}; latest tags: {latest}")
 
 
 def prepare_and_validate(repo: Path, location: CodeLocation) -> None:
     """Prepare a location's dbt manifest and validate its definitions, with the repo's code.
 
-    Args:
-        repo: platform repository (working directory of both subprocesses).
-        location: the code location whose dbt project was just checked out.
+    Both subprocesses run in ``repo``, first on ``PYTHONPATH``, with this interpreter's ``bin``
+    folder (``dbt``) first on ``PATH`` and a throwaway, empty ``DAGSTER_HOME``.
 
     Raises:
         CliError: ``dbt parse`` fails, or ``dagster definitions validate`` fails; the message
@@ -252,17 +161,18 @@ def prepare_and_validate(repo: Path, location: CodeLocation) -> None:
     """
     with tempfile.TemporaryDirectory(prefix="dagster_home_") as dagster_home:
         (Path(dagster_home) / "dagster.yaml").write_text("{}\n")
-        env = subprocess_env(repo, Path(dagster_home))
+        env = dict(os.environ, DAGSTER_HOME=dagster_home)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
+        typer.echo(f"preparing the dbt manifest of {project_path(location)} (dbt parse)...")
         prepared = run(
-            [sys.executable, "-m", "data_platform.tools.prepare", location.name], cwd=repo, env=env
+            [sys.executable, "-m", "data_platform.tools.prepare", location.name], repo, env
         )
         if prepared.returncode != 0:
             raise CliError(f"dbt parse of {project_path(location)} failed: {last_line(prepared)}")
-        validated = run(
-            [sys.executable, "-m", "dagster", "definitions", "validate", "-m", location.module],
-            cwd=repo,
-            env=env,
-        )
+        typer.echo(f"validating the definitions of {location.name}...")
+        validate = ["dagster", "definitions", "validate", "-m", location.module]
+        validated = run([sys.executable, "-m", *validate], repo, env)
         if validated.returncode != 0:
             raise CliError(
                 f"the definitions of {location.name} do not load: {exception_line(validated)}"
@@ -287,63 +197,82 @@ def bump(repo: Path, project: str, tag: str) -> str:
             changes in the submodule, failing ``dbt parse`` or failing definitions. The
             submodule, its manifest, the index and ``HEAD`` are then as they were.
     """
-    location = find_location(project)
-    submodule = Submodule.of(repo, location)
-    name = location.dbt_project_dir.name
-    if git(submodule.directory, "status", "--porcelain", "--untracked-files=no"):
-        raise CliError(f"{submodule.path} has local changes; commit or discard them first")
-    previous = submodule.head()
-    target = submodule.tag_commit(tag)
-    recorded = run(["git", "rev-parse", f"HEAD:{submodule.path}"], cwd=repo).stdout.strip()
-    if target == recorded:
-        return f"HEAD already records {submodule.path} at {tag} ({target[:12]}); nothing to commit"
-    message = BUMP_MESSAGE.format(project=name, tag=tag)
+    try:
+        location = locations.find_location(project)
+    except KeyError as error:
+        raise CliError(error.args[0]) from error
+    path = project_path(location)
+    directory = checked_out_submodule(repo, path)
+    if git(directory, "status", "--porcelain", "--untracked-files=no"):
+        raise CliError(f"{path} has local changes; commit or discard them first")
+    previous = git(directory, "rev-parse", "HEAD")
+    target = tag_commit(directory, path, tag)
+    if target == run(["git", "rev-parse", f"HEAD:{path}"], cwd=repo).stdout.strip():
+        return f"HEAD already records {path} at {tag} ({target[:12]}); nothing to commit"
+    message = BUMP_MESSAGE.format(project=location.dbt_project_dir.name, tag=tag)
 
-    manifest = submodule.directory / "target" / "manifest.json"
+    manifest = directory / "target" / "manifest.json"
     with tempfile.TemporaryDirectory(prefix="manifest_") as backup_dir:
         backup = Path(backup_dir) / "manifest.json"
         if manifest.exists():
             shutil.copy2(manifest, backup)
         try:
-            submodule.checkout(target)
+            typer.echo(f"checking out {tag} ({target[:12]}) in {path}...")
+            git(directory, "checkout", "--quiet", "--detach", target)
             prepare_and_validate(repo, location)
-            git(repo, "add", "--", submodule.path)
-            git(repo, "commit", "--quiet", "--message", message, "--", submodule.path)
-        except BaseException:
-            restore(submodule, previous, manifest, backup)
+            git(repo, "add", "--", path)
+            git(repo, "commit", "--quiet", "--message", message, "--", path)
+        except BaseException:  # put the index entry, the checkout and the manifest back
+            run(["git", "reset", "--quiet", "--", path], cwd=repo)
+            run(["git", "checkout", "--quiet", "--detach", previous], cwd=directory)
+            if backup.exists():
+                shutil.copy2(backup, manifest)
+            else:
+                manifest.unlink(missing_ok=True)
             raise
     return f"committed {git(repo, 'rev-parse', '--short', 'HEAD')} {message!r}"
 
 
-def restore(submodule: Submodule, previous: str, manifest: Path, backup: Path) -> None:
-    """Put the submodule, its index entry and its manifest back as they were before a bump.
+RepoOption = Annotated[
+    Path | None,
+    typer.Option(help="Platform repository (default: the git toplevel of the current directory)."),
+]
 
-    Args:
-        submodule: the submodule being bumped.
-        previous: the commit it had checked out.
-        manifest: its ``target/manifest.json``.
-        backup: the copy of that manifest taken before the bump (absent when there was none).
+
+def toplevel(repo: Path | None) -> Path:
+    """Return ``repo`` resolved, else the git toplevel of the current directory.
+
+    Raises:
+        CliError: ``repo`` is ``None`` and the current directory is not in a git repository.
     """
-    run(["git", "reset", "--quiet", "--", submodule.path], cwd=submodule.repo)
-    run(["git", "checkout", "--quiet", "--detach", previous], cwd=submodule.directory)
-    if backup.exists():
-        shutil.copy2(backup, manifest)
-    else:
-        manifest.unlink(missing_ok=True)
+    return (repo or Path(git(Path.cwd(), "rev-parse", "--show-toplevel"))).resolve()
 
 
-def list_projects(repo: Path) -> list[dict[str, str]]:
-    """Describe every code location's dbt project in a repository.
+@dbt_app.command("bump")
+def bump_command(
+    project: Annotated[
+        str, typer.Argument(help="dbt project folder (ags_dbt) or code location (ags_project).")
+    ],
+    tag: Annotated[str, typer.Argument(help="Release tag of the dbt repository, e.g. v0.2.0.")],
+    repo: RepoOption = None,
+) -> None:
+    """Move a dbt submodule to a release tag, validate its location and commit.
 
-    Args:
-        repo: root of the platform repository.
-
-    Returns:
-        One mapping per location: ``location``, ``path`` (``dbt_submodules/<project>``),
-        ``kind`` (``submodule``, ``directory`` or ``missing``) and ``version`` (the tag or
-        commit checked out for a submodule, else ``-``).
+    Moves dbt_submodules/PROJECT to TAG, prepares its dbt manifest, validates the location's
+    definitions and commits "Update dbt submodule PROJECT to TAG". On failure nothing is
+    committed and the submodule is restored.
     """
-    rows = []
+    typer.echo(bump(toplevel(repo), project, tag))
+
+
+@dbt_app.command("list")
+def list_command(repo: RepoOption = None) -> None:
+    """List the dbt projects of the code locations and the tag or commit each submodule pins.
+
+    Columns: location, dbt folder, kind (submodule, directory or missing), version (`-` when not
+    a submodule).
+    """
+    repo = toplevel(repo)
     for location in LOCATIONS:
         path = project_path(location)
         kind, version = "missing", "-"
@@ -351,66 +280,21 @@ def list_projects(repo: Path) -> list[dict[str, str]]:
             kind = "submodule" if is_submodule(repo, path) else "directory"
         if kind == "submodule":
             try:
-                version = Submodule.of(repo, location).describe()
+                directory = checked_out_submodule(repo, path)
+                version = git(directory, "describe", "--tags", "--always")
             except CliError:
                 version = "not checked out"
-        rows.append({"location": location.name, "path": path, "kind": kind, "version": version})
-    return rows
+        typer.echo(f"{location.name:<16} {path:<34} {kind:<10} {version}")
 
 
-def parser() -> argparse.ArgumentParser:
-    """Build the argument parser of ``data-platform``."""
-    main_parser = argparse.ArgumentParser(
-        prog="data-platform", description="Command line of the FWB data platform."
-    )
-    groups = main_parser.add_subparsers(dest="group", required=True)
-    dbt = groups.add_parser("dbt", help="the dbt projects of the code locations")
-    commands = dbt.add_subparsers(dest="command", required=True)
+def main() -> None:
+    """Run ``data-platform`` (the entry point in ``pyproject.toml``).
 
-    bump_parser = commands.add_parser(
-        "bump",
-        help="move a dbt submodule to a release tag, validate its location and commit",
-        description=(
-            "Move dbt_submodules/<project> to <tag>, prepare its dbt manifest, validate the"
-            " location's definitions and commit 'Update dbt submodule <project> to <tag>'."
-            " On failure nothing is committed and the submodule is restored."
-        ),
-    )
-    bump_parser.add_argument(
-        "project", help="dbt project folder (ags_dbt) or code location (ags_project)"
-    )
-    bump_parser.add_argument("tag", help="release tag of the dbt repository, e.g. v0.2.0")
-    list_parser = commands.add_parser("list", help="list the dbt projects and their versions")
-    for command in (bump_parser, list_parser):
-        command.add_argument(
-            "--repo", type=Path, help="platform repository (default: git toplevel of the cwd)"
-        )
-    return main_parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``data-platform`` with the given arguments.
-
-    Args:
-        argv: command-line arguments without the program name (``sys.argv[1:]`` if ``None``).
-
-    Returns:
-        Process exit code: 0 on success, 1 on an error (printed on stderr as
-        ``data-platform: error: ...``), 2 on a usage error (from argparse).
+    Exits with code 0 on success, 2 on a usage error (from typer), 1 on a :class:`CliError`,
+    printed on stderr as one line ``data-platform: error: ...``.
     """
-    arguments = parser().parse_args(argv)
     try:
-        repo = (arguments.repo or default_repo()).resolve()
-        if arguments.command == "bump":
-            print(bump(repo, arguments.project, arguments.tag))
-        else:
-            for row in list_projects(repo):
-                print(f"{row['location']:<16} {row['path']:<34} {row['kind']:<10} {row['version']}")
+        app(prog_name="data-platform")
     except CliError as error:
-        print(f"data-platform: error: {error}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        typer.echo(f"data-platform: error: {error}", err=True)
+        sys.exit(1)
