@@ -264,7 +264,11 @@ def test_a_planted_failing_dbt_test_is_sent_to_teams_ntfy_and_email(receivers, t
             continue
     mine = [record for record in records if record.get("run_id") == run_id]
     assert mine, ran.stderr[-3000:]
-    assert {"STEP_FAILURE", "PIPELINE_FAILURE"} <= {r.get("event_type") for r in mine}
+    event_types = {r.get("event_type") for r in mine}
+    assert {"STEP_FAILURE", "PIPELINE_FAILURE"} <= event_types, (
+        sorted(map(str, event_types)),
+        ran.stderr[-6000:],
+    )
 
     notified = probe(platform, env, "notify", "data_platform", run_id)
     assert notified.returncode == 0, notified.stderr
