@@ -11,29 +11,61 @@ from pathlib import Path
 
 from data_platform.settings import DBT_PROJECTS_DIR
 
+PLATFORM = "data_platform"
+"""Identifier of the platform's own location: its package is the shared library itself."""
+
 
 @dataclass(frozen=True)
 class CodeLocation:
-    """One Dagster code location built from one dbt project.
+    """One Dagster code location built from one dbt project, named by one identifier.
+
+    Every other name of an administration derives from its identifier (``ags`` here) by one
+    rule, written down here only:
+
+    * dbt project and asset key prefix: ``<id>`` (``ags``, ``["ags", "fct_walks"]``);
+    * code location and Python package: ``<id>_project`` (``ags_project``);
+    * dbt project folder: ``dbt_submodules/<id>_dbt`` (``dbt_submodules/ags_dbt``);
+    * owner of its assets: ``team:<id>`` (``team:ags``);
+    * prefix of its variables: ``<ID>`` (``DATA_PLATFORM_NOTIFY_AGS_...``);
+    * compose service of its code server: ``code-<location>`` with ``-`` for ``_``
+      (``code-ags-project``, :func:`data_platform.tools.workspaces.code_server_host`).
+
+    The platform's own location (:data:`PLATFORM`) is the one exception: its code location and
+    package are ``data_platform``, the shared library.
 
     Attributes:
-        name: code location name shown in the Dagster UI and used in ``workspace.yaml``
-            (also the Python package holding its ``definitions.py``), e.g. ``ags_project``.
-        dbt_project: name of the dbt project (``name:`` in its ``dbt_project.yml``); it prefixes
-            every asset key of the location, e.g. ``ags`` -> ``["ags", "fct_walks"]``.
+        identifier: the administration's identifier, lower-case letters, digits and ``_``
+            (``name:`` of its dbt project), e.g. ``ags``.
         administration: the administration générale that owns the location, in words.
-        owner: Dagster owner of every asset (``team:<name>`` or an e-mail address).
     """
 
-    name: str
-    dbt_project: str
+    identifier: str
     administration: str
-    owner: str
+
+    @property
+    def name(self) -> str:
+        """Code location name shown in the UI, and its Python package: ``<id>_project``."""
+        return PLATFORM if self.identifier == PLATFORM else f"{self.identifier}_project"
+
+    @property
+    def dbt_project(self) -> str:
+        """Name of the dbt project (``name:`` in ``dbt_project.yml``): the identifier."""
+        return self.identifier
+
+    @property
+    def owner(self) -> str:
+        """Dagster owner of every asset of the location: ``team:<id>``."""
+        return f"team:{self.identifier}"
+
+    @property
+    def env_prefix(self) -> str:
+        """Upper-case form of the identifier, in the names of its variables: ``AGS``."""
+        return self.identifier.upper()
 
     @property
     def dbt_project_dir(self) -> Path:
-        """Folder of the location's dbt project: ``dbt_submodules/<dbt_project>_dbt``."""
-        return DBT_PROJECTS_DIR / f"{self.dbt_project}_dbt"
+        """Folder of the location's dbt project: ``dbt_submodules/<id>_dbt``."""
+        return DBT_PROJECTS_DIR / f"{self.identifier}_dbt"
 
     @property
     def module(self) -> str:
@@ -42,24 +74,9 @@ class CodeLocation:
 
 
 LOCATIONS: tuple[CodeLocation, ...] = (
-    CodeLocation(
-        name="data_platform",
-        dbt_project="data_platform",
-        administration="Plateforme de données (référentiels partagés)",
-        owner="team:data_platform",
-    ),
-    CodeLocation(
-        name="ags_project",
-        dbt_project="ags",
-        administration="Administration générale du Sport (AGS)",
-        owner="team:ags",
-    ),
-    CodeLocation(
-        name="agaj_project",
-        dbt_project="agaj",
-        administration="Administration générale de l'Aide à la Jeunesse (AGAJ)",
-        owner="team:agaj",
-    ),
+    CodeLocation(PLATFORM, "Plateforme de données (référentiels partagés)"),
+    CodeLocation("ags", "Administration générale du Sport (AGS)"),
+    CodeLocation("agaj", "Administration générale de l'Aide à la Jeunesse (AGAJ)"),
 )
 
 

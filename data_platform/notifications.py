@@ -100,7 +100,7 @@ class Channels:
 
 def env_prefix(location: CodeLocation) -> str:
     """Return ``DATA_PLATFORM_NOTIFY_<ADMIN>_``, ``<ADMIN>`` the upper-cased dbt project."""
-    return f"DATA_PLATFORM_NOTIFY_{location.dbt_project.upper()}_"
+    return f"DATA_PLATFORM_NOTIFY_{location.env_prefix}_"
 
 
 def ui_url() -> str:
