@@ -2,24 +2,26 @@
 
 ``python -m data_platform.tools.slim_ci --state prod-manifests [--project ags]`` compares every dbt
 project with the production manifest kept by the last pipeline of ``main``
-(``prod-manifests/<dbt project folder>/manifest.json``, written by ``--save-state``) and:
-
-* when that manifest exists, builds ``state:modified+``: the models whose SQL, configuration or
-  properties changed (a comment counts: dbt compares a checksum of the raw SQL) and everything
-  downstream, with their tests; the children in *other* projects of a modified published mart
-  (a source with ``meta.published_by``) are selected as well (``source:<source>.<table>+``);
-* when it does not (first pipeline, expired artifact, new project), builds everything
-  (``dbt build``), and says why.
+(``prod-manifests/<dbt project folder>/manifest.json``, written by ``--save-state``). The
+selection is dbt's own: ``dbt build --select state:modified+ --state <dir>`` (a changed comment
+counts: dbt compares a checksum of the raw SQL); without a production manifest (first pipeline,
+expired artifact, new project), ``dbt build`` of everything, and the log says why.
 
 **Parents.** A merge-request job starts with an empty lake and an empty DuckDB warehouse, and
 dbt's deferral (``--defer --state``) cannot help: it would point the selected models at the
 production relations, which live in the production DuckDB files and lake, out of CI's reach. So
-the *unmodified* ancestors of the selection (models, seeds and snapshots, in this project and,
-through published marts, in the publisher's) are materialized first from the same code, with
-``dbt build --exclude-resource-type test`` (no tests: they did not change and production tested
-them), after landing the raw files they read (:mod:`data_platform.raw`). Only the selection is
-then built *and tested*: ``dbt build --select state:modified+ --state <dir>``. The report
-(``--report``) lists both sets separately.
+the *unmodified* ancestors of the selection are built first, untested (production tested them):
+``dbt build --select @state:modified --exclude state:modified+ --exclude-resource-type test``
+(``@`` adds every ancestor of the selection's members, tests included, to the selection; the
+exclusion leaves the ancestors). The raw files their sources read are landed first
+(:mod:`data_platform.raw`). The report (``--report``) lists both sets.
+
+**What dbt lacks** is the only hand-written part: dbt sees one project, and the projects are
+joined by published marts (a dbt source with ``meta.published_by``, read from the publisher's
+Parquet file). A modified published mart selects its readers in the other projects
+(``source:<source>.<table>+``), and a mart read by another project's selection or parents is a
+parent in its publisher (``+<mart>``). Projects are selected in the order of
+:data:`data_platform.locations.LOCATIONS` (publishers first), their parents in the reverse order.
 
 **Paths.** dbt renders the lake path into every source (``external_location``), so a manifest
 parsed with another ``DATA_PLATFORM_LAKE_ROOT`` would make every source, hence every model, look
@@ -27,9 +29,6 @@ modified. Both the production manifests (``--save-state``) and the merge-request
 parse and run dbt with the relative defaults of ``profiles.yml`` (``../../.local/lake`` and
 ``../../.local/warehouse`` from each project folder, i.e. ``<repo>/.local/``), into
 ``target/slim_ci`` so that the manifests Dagster loads are never overwritten.
-
-Projects are handled in the order of :data:`data_platform.locations.LOCATIONS`, publishers of
-marts before their readers.
 """
 
 from __future__ import annotations
@@ -41,21 +40,17 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
-from data_platform.locations import (
-    LOCATIONS,
-    CodeLocation,
-    find_location,
-    location_of_dbt_project,
-)
+from data_platform.locations import LOCATIONS, CodeLocation, find_location
 from data_platform.raw import land_files, resolve_raw_files
 from data_platform.settings import (
     LAKE_ROOT_ENV,
@@ -77,7 +72,7 @@ TARGET_PATH = "target/slim_ci"
 STATE_JOB = "prod_manifests"
 """The job of ``main`` whose artifact holds the production manifests (``.gitlab-ci.yml``)."""
 
-MATERIALIZED_TYPES = ("model", "seed", "snapshot")
+UNTESTED = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
 
 
 class SlimCiError(RuntimeError):
@@ -86,44 +81,50 @@ class SlimCiError(RuntimeError):
 
 @dataclass
 class ProjectPlan:
-    """What slim CI does for one dbt project.
+    """What slim CI does for one dbt project: two dbt selections, and what they list.
 
     Attributes:
         location: the code location of the dbt project.
-        build: whether the project's selection is built and tested (``--project`` may exclude
-            it; its parents may still be materialized for another project).
-        state: folder of the production manifest compared with, or ``None`` (full build).
+        mode: ``slim`` (``state:modified+``), ``full`` (everything) or ``parents-only`` (not
+            requested with ``--project``: only the parents other projects need).
+        state: folder of the production manifest compared with (slim mode only).
         reason: why the build is slim or full, in words.
-        selector: the ``--select`` arguments of ``dbt build`` (empty: the whole project).
-        selected: unique ids of every node the build selects (models, seeds, tests, ...).
-        parents: unique ids of the unmodified models, seeds and snapshots materialized first.
-        manifest: the project's freshly parsed manifest.
+        roots: what changed, as dbt selectors: ``state:modified`` and the published marts read
+            from modified marts of other projects (``source:<source>.<table>``).
+        marts: names of this project's models that other projects' plans read.
+        selected: the nodes ``dbt ls`` lists for the selection (models, tests, sources, ...).
+        parents: the nodes it lists for the parents (no tests).
     """
 
     location: CodeLocation
-    build: bool
+    mode: str
     state: Path | None
     reason: str
-    selector: list[str] = field(default_factory=list)
-    selected: set[str] = field(default_factory=set)
-    parents: set[str] = field(default_factory=set)
-    manifest: dict[str, Any] = field(default_factory=dict, repr=False)
+    roots: list[str] = field(default_factory=list)
+    marts: set[str] = field(default_factory=set)
+    selected: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    parents: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
-    def mode(self) -> str:
-        """``slim`` (``state:modified+``), ``full`` (everything) or ``parents-only``."""
-        if not self.build:
-            return "parents-only"
-        return "slim" if self.state is not None else "full"
+    def selector(self) -> list[str]:
+        """The ``--select`` values of the selection: each root and its children."""
+        return [f"{root}+" for root in self.roots]
 
-    def names(self, unique_ids: Iterable[str], resource_type: str = "model") -> list[str]:
-        """Return the sorted names of the nodes of one resource type among ``unique_ids``."""
-        nodes = self.manifest.get("nodes", {})
-        return sorted(
-            nodes[uid]["name"]
-            for uid in unique_ids
-            if uid in nodes and nodes[uid]["resource_type"] == resource_type
-        )
+    def selection_args(self) -> list[str] | None:
+        """Return the dbt arguments selecting what is built and tested, or ``None`` (nothing)."""
+        if self.mode == "full":
+            return []
+        if self.mode == "slim":
+            return ["--select", *self.selector, "--state", str(self.state)]
+        return None
+
+    def parent_args(self) -> list[str] | None:
+        """Return the dbt arguments selecting the untested parents, or ``None`` (none)."""
+        select = [f"@{root}" for root in self.roots] + [f"+{mart}" for mart in sorted(self.marts)]
+        if self.mode == "full" or not select:
+            return None
+        exclude = ["--exclude", *self.selector, "--state", str(self.state)] if self.roots else []
+        return ["--select", *select, *UNTESTED, *exclude]
 
     def report(self) -> dict[str, Any]:
         """Return the plan as JSON-serialisable data (the ``--report`` file has one per project)."""
@@ -133,16 +134,16 @@ class ProjectPlan:
             "reason": self.reason,
             "state": str(self.state) if self.state else None,
             "selector": self.selector,
-            "selected_models": self.names(self.selected) if self.build else [],
-            "selected_tests": len(self.names(self.selected, "test")) if self.build else 0,
-            "parent_models": self.names(self.parents),
-            "parent_seeds": self.names(self.parents, "seed"),
+            "selected_models": names(self.selected),
+            "selected_tests": len(names(self.selected, "test")),
+            "parent_models": names(self.parents),
+            "parent_seeds": names(self.parents, "seed"),
         }
 
 
-def state_folder(location: CodeLocation) -> str:
-    """Return the folder name of a project in a state directory: its dbt project folder name."""
-    return location.dbt_project_dir.name
+def names(nodes: list[dict[str, Any]], resource_type: str = "model") -> list[str]:
+    """Return the sorted names of the ``dbt ls`` nodes of one resource type."""
+    return sorted(node["name"] for node in nodes if node["resource_type"] == resource_type)
 
 
 def dbt_environment() -> dict[str, str]:
@@ -169,14 +170,7 @@ def run_dbt(location: CodeLocation, args: Sequence[str], *, capture: bool = Fals
     Raises:
         SlimCiError: dbt exited with a non-zero code (the message names the command).
     """
-    command = [
-        dbt_executable(),
-        *args,
-        "--target-path",
-        TARGET_PATH,
-        "--profiles-dir",
-        ".",
-    ]
+    command = [dbt_executable(), *args, "--target-path", TARGET_PATH, "--profiles-dir", "."]
     print(f"[slim_ci] {location.dbt_project}$ {' '.join(command[1:])}", flush=True)
     result = subprocess.run(
         command,
@@ -194,30 +188,21 @@ def run_dbt(location: CodeLocation, args: Sequence[str], *, capture: bool = Fals
     return result.stdout if capture else ""
 
 
-def parse_project(location: CodeLocation) -> dict[str, Any]:
-    """Parse a dbt project (``dbt parse``) with slim CI's environment and return its manifest.
+def list_nodes(location: CodeLocation, args: Sequence[str]) -> list[dict[str, Any]]:
+    """Return the nodes ``dbt ls`` selects with ``args`` (name, resource_type, config, ...).
 
     Raises:
-        SlimCiError: dbt cannot parse the project.
+        SlimCiError: dbt cannot parse the project or the selection.
     """
-    run_dbt(location, ["parse", "--quiet"])
-    return _read_manifest(location)
-
-
-def _read_manifest(location: CodeLocation) -> dict[str, Any]:
-    path = location.dbt_project_dir / TARGET_PATH / "manifest.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    output = run_dbt(location, ["ls", "--quiet", *args, "--output", "json"], capture=True)
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
 
 
 def save_state(destination: Path, locations: Sequence[CodeLocation] = LOCATIONS) -> list[Path]:
     """Write the production manifests: ``<destination>/<project folder>/manifest.json``.
 
-    Run on ``main`` (the ``prod_manifests`` job); the manifests are parsed as
-    :func:`plan_slim_ci` parses the merge request's, so that only real changes differ.
-
-    Args:
-        destination: state folder to fill (created when missing).
-        locations: the code locations whose projects are parsed (all by default).
+    Run on ``main`` (the ``prod_manifests`` job); the manifests are parsed as the merge
+    request's are, so that only real changes differ.
 
     Returns:
         The manifest files written.
@@ -227,8 +212,8 @@ def save_state(destination: Path, locations: Sequence[CodeLocation] = LOCATIONS)
     """
     written = []
     for location in locations:
-        parse_project(location)
-        target = destination / state_folder(location) / "manifest.json"
+        run_dbt(location, ["parse", "--quiet"])
+        target = destination / location.dbt_project_dir.name / "manifest.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(location.dbt_project_dir / TARGET_PATH / "manifest.json", target)
         print(f"[slim_ci] saved the manifest of {location.dbt_project} to {target}")
@@ -247,7 +232,8 @@ def download_state(
 
     ``GET $CI_API_V4_URL/projects/$CI_PROJECT_ID/jobs/artifacts/<ref>/download?job=<job>`` with
     the header ``JOB-TOKEN: $CI_JOB_TOKEN``; the archive's top folder (``prod-manifests/``) is
-    replaced by ``destination``.
+    replaced by ``destination``. Hand-written because the CI image has no curl and no GitLab
+    client; urllib and zipfile do the work.
 
     Args:
         destination: folder to extract into (created when missing).
@@ -281,62 +267,17 @@ def download_state(
             print(f"[slim_ci] no artifact of job {job!r} on {ref!r} (HTTP 404): full build")
             return False
         raise SlimCiError(f"cannot download {url}: HTTP {error.code} {error.reason}") from error
-    destination.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
-        for member in zipped.infolist():
-            parts = PurePosixPath(member.filename).parts[1:]
-            if member.is_dir() or not parts or ".." in parts:
-                continue
-            target = destination.joinpath(*parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(zipped.read(member))
+    with zipfile.ZipFile(io.BytesIO(archive)) as zipped, tempfile.TemporaryDirectory() as tmp:
+        zipped.extractall(tmp)  # which keeps every member inside tmp
+        for top in Path(tmp).iterdir():  # the archive's top folder, prod-manifests/
+            shutil.copytree(top, destination, dirs_exist_ok=True)
     print(f"[slim_ci] extracted the production manifests of {ref!r} into {destination}")
     return True
 
 
-def ancestors(manifest: Mapping[str, Any], unique_ids: Iterable[str]) -> set[str]:
-    """Return every ancestor (sources included) of ``unique_ids`` in a manifest's parent map."""
-    parent_map = manifest.get("parent_map", {})
-    seen: set[str] = set()
-    stack = list(unique_ids)
-    while stack:
-        for parent in parent_map.get(stack.pop(), []):
-            if parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
-    return seen
-
-
-def _executable_nodes(manifest: Mapping[str, Any]) -> set[str]:
-    return {
-        uid
-        for uid, node in manifest.get("nodes", {}).items()
-        if node["resource_type"] in (*MATERIALIZED_TYPES, "test")
-    } | set(manifest.get("unit_tests", {}))
-
-
-def _published_sources(manifest: Mapping[str, Any], unique_ids: Iterable[str]):
-    """Yield ``(source node, publisher location)`` for the published marts among ``unique_ids``."""
-    sources = manifest.get("sources", {})
-    for uid in unique_ids:
-        publisher = resource_meta(sources[uid]).get("published_by") if uid in sources else None
-        if publisher:
-            yield sources[uid], location_of_dbt_project(publisher)
-
-
-def _select_modified(plan: ProjectPlan, published_changes: list[str]) -> None:
-    """Fill the selection of a slim plan with ``dbt ls`` (``state:modified+`` and more)."""
-    plan.selector = ["state:modified+", *published_changes]
-    output = run_dbt(
-        plan.location,
-        ["ls", "--quiet", "--select", *plan.selector, "--state", str(plan.state)]
-        + ["--output", "json", "--output-keys", "unique_id"],
-        capture=True,
-    )
-    plan.manifest = _read_manifest(plan.location)
-    plan.selected = {
-        json.loads(line)["unique_id"] for line in output.splitlines() if line.startswith("{")
-    } & _executable_nodes(plan.manifest)
+def _published_by(source: Mapping[str, Any]) -> str | None:
+    """Return the dbt project publishing a source (``meta.published_by``), if any."""
+    return resource_meta(source).get("published_by")
 
 
 def plan_slim_ci(
@@ -348,7 +289,7 @@ def plan_slim_ci(
         state_dir: folder of the production manifests (``<project folder>/manifest.json``), or
             ``None`` to build everything.
         projects: dbt project names, project folders or location names to build (all by
-            default); the others are only parsed, and may have parents to materialize.
+            default); the others only build the parents other projects need.
 
     Returns:
         One plan per registered location, publishers first.
@@ -359,118 +300,77 @@ def plan_slim_ci(
     """
     wanted = {find_location(name).name for name in projects} if projects else None
     state_dir = state_dir.resolve() if state_dir else None  # dbt runs in each project folder
-    plans: dict[str, ProjectPlan] = {}
+    plans: dict[str, ProjectPlan] = {}  # by dbt project name, as meta.published_by says it
     for location in LOCATIONS:
-        build = wanted is None or location.name in wanted
-        manifest_path = state_dir / state_folder(location) / "manifest.json" if state_dir else None
-        if not build:
-            plan = ProjectPlan(location, False, None, "not requested (--project)")
-        elif manifest_path is not None and manifest_path.is_file():
-            plan = ProjectPlan(
-                location, True, manifest_path.parent, f"state:modified+ against {manifest_path}"
-            )
-        else:
-            where = manifest_path or "--state not given"
-            plan = ProjectPlan(
-                location, True, None, f"full build: no production manifest ({where})"
-            )
-        if plan.mode == "slim":
-            # Readers of a selected published mart, as the production manifest declares them
-            # (a source added by the merge request is selected as new by state:modified).
-            production = json.loads(manifest_path.read_text(encoding="utf-8"))
-            changed = [
-                f"source:{source['source_name']}.{source['name']}+"
-                for source, publisher in _published_sources(production, production["sources"])
-                if publisher.name in plans
-                and f"model.{publisher.dbt_project}.{source['name']}"
-                in plans[publisher.name].selected
+        folder = state_dir / location.dbt_project_dir.name if state_dir else None
+        manifest = folder / "manifest.json" if folder else "--state not given"
+        if wanted is not None and location.name not in wanted:
+            plan = ProjectPlan(location, "parents-only", None, "not requested (--project)")
+        elif folder and (folder / "manifest.json").is_file():
+            plan = ProjectPlan(location, "slim", folder, f"state:modified+ against {manifest}")
+            # Readers of a modified published mart, as production declares them (a source the
+            # merge request adds is new, hence selected by state:modified).
+            production = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            plan.roots = ["state:modified"] + [
+                f"source:{source['source_name']}.{source['name']}"
+                for source in production["sources"].values()
+                if _published_by(source) in plans
+                and source["name"] in names(plans[_published_by(source)].selected)
             ]
-            _select_modified(plan, changed)
-        elif plan.mode == "full":
-            plan.manifest = parse_project(location)
-            plan.selected = _executable_nodes(plan.manifest)
-        plans[location.name] = plan
+        else:
+            reason = f"full build: no production manifest ({manifest})"
+            plan = ProjectPlan(location, "full", None, reason)
+        if (args := plan.selection_args()) is not None:
+            plan.selected = list_nodes(location, args)
+        plans[location.dbt_project] = plan
 
-    # Parents, readers before publishers: what a selection (or a reader's parents) reads. A
-    # project that is not built is parsed only when a reader needs some of its marts.
-    for plan in reversed(list(plans.values())):
-        if not plan.manifest:
-            if not plan.parents:
-                continue
-            plan.manifest = parse_project(plan.location)
-        upstream = ancestors(plan.manifest, plan.selected | plan.parents)
-        plan.parents |= {
-            uid for uid in upstream - plan.selected if uid.split(".")[0] in MATERIALIZED_TYPES
-        }
-        for source, publisher in _published_sources(plan.manifest, upstream):
-            publisher_plan = plans[publisher.name]
-            mart = f"model.{publisher.dbt_project}.{source['name']}"
-            if mart not in publisher_plan.selected:
-                publisher_plan.parents.add(mart)
+    # Parents, readers before publishers: a published mart that a reader's selection or parents
+    # read is a parent in its publisher.
+    for plan in reversed(plans.values()):
+        args = plan.parent_args()
+        plan.parents = list_nodes(plan.location, args) if args else []
+        for node in plan.selected + plan.parents:
+            publisher = plans.get(_published_by(node) or "")
+            if node["resource_type"] == "source" and publisher:
+                publisher.marts.add(node["name"])
     return list(plans.values())
 
 
-def land_raw_files(plan: ProjectPlan) -> dict[str, int]:
-    """Land the raw files read by a plan's selection and parents into slim CI's lake.
-
-    Returns:
-        Records per landed file (see :func:`data_platform.raw.land_files`).
-
-    Raises:
-        data_platform.raw.RawFileError: a raw file is missing or malformed.
-    """
-    sources = plan.manifest.get("sources", {})
-    patterns = sorted(
-        {
-            pattern
-            for uid in ancestors(plan.manifest, plan.selected | plan.parents)
-            if uid in sources
-            for pattern in resource_meta(sources[uid]).get("raw_files") or []
-        }
-    )
-    if not patterns:
-        return {}
-    lake = (plan.location.dbt_project_dir / RELATIVE_LAKE).resolve()
-    return land_files(resolve_raw_files(patterns), OPEN_DATA_DIR, lake)
-
-
 def execute(plan: ProjectPlan) -> None:
-    """Run one project's plan: land raw files, materialize its parents, build its selection.
+    """Run one project's plan: land raw files, build its parents, build and test its selection.
 
     Raises:
         SlimCiError: a dbt command failed.
         data_platform.raw.RawFileError: a raw file is missing or malformed.
     """
-    if not plan.parents and not (plan.build and plan.selected):
+    if not (plan.selected or plan.parents):
         return
     project_dir = plan.location.dbt_project_dir
     (project_dir / RELATIVE_LAKE / "marts" / plan.location.dbt_project).resolve().mkdir(
         parents=True, exist_ok=True
     )
     (project_dir / RELATIVE_WAREHOUSE).resolve().mkdir(parents=True, exist_ok=True)
-    landed = land_raw_files(plan)
-    if landed:
+    patterns = {
+        pattern
+        for node in plan.selected + plan.parents
+        if node["resource_type"] == "source"
+        for pattern in resource_meta(node).get("raw_files") or []
+    }
+    if patterns:
+        lake = (project_dir / RELATIVE_LAKE).resolve()
+        landed = land_files(resolve_raw_files(sorted(patterns)), OPEN_DATA_DIR, lake)
         print(f"[slim_ci] {plan.location.dbt_project}: landed {len(landed)} raw file(s)")
-    nodes = plan.manifest.get("nodes", {})
-    if plan.parents:
-        selection = sorted("fqn:" + ".".join(nodes[uid]["fqn"]) for uid in plan.parents)
-        run_dbt(
-            plan.location,
-            ["build", "--select", *selection]
-            + ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"],
-        )
-    if plan.mode == "full":
-        run_dbt(plan.location, ["build"])
-    elif plan.mode == "slim" and plan.selected:
-        run_dbt(plan.location, ["build", "--select", *plan.selector, "--state", str(plan.state)])
+    for args, nodes in ((plan.parent_args(), plan.parents), (plan.selection_args(), plan.selected)):
+        if args is not None and nodes:
+            run_dbt(plan.location, ["build", *args])
 
 
 def describe(plan: ProjectPlan) -> str:
     """Return one line saying what slim CI does for a project, and why."""
-    models = plan.names(plan.selected) if plan.build else []
-    parents = plan.names(plan.parents) + plan.names(plan.parents, "seed")
+    models = names(plan.selected)
+    parents = names(plan.parents) + names(plan.parents, "seed")
     text = f"{plan.location.dbt_project}: {plan.mode} ({plan.reason})"
-    if plan.build:
+    if plan.mode != "parents-only":
         text += f"; {len(models)} model(s) built and tested: {', '.join(models) or 'none'}"
     return text + f"; {len(parents)} unmodified parent(s) materialized first"
 
