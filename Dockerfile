@@ -77,15 +77,12 @@ ENV PATH=/opt/dagster/venv/bin:$PATH \
     DATA_PLATFORM_LAKE_ROOT=/data/lake \
     DATA_PLATFORM_WAREHOUSE_DIR=/data/warehouse \
     DO_NOT_TRACK=1 \
-    DBT_SEND_ANONYMOUS_USAGE_STATS=false \
-    DAGSTER_ROLE=""
+    DBT_SEND_ANONYMOUS_USAGE_STATS=false
 
 USER 1000:1000
 WORKDIR /opt/dagster/app
 EXPOSE 3000 3001 4000
 
-# Role: $DAGSTER_ROLE (webserver, daemon, code-server), else guessed from the running command.
-HEALTHCHECK --interval=30s --timeout=60s --start-period=600s --retries=5 \
-    CMD ["python", "-m", "data_platform.tools.healthcheck", "--timeout", "50"]
-
+# No HEALTHCHECK: each service of docker-compose.yml checks its own server with Dagster's
+# commands, and a run worker of the DockerRunLauncher runs no server to check.
 CMD ["dagster-webserver", "-h", "0.0.0.0", "-p", "3000", "-w", "deploy/workspace.yaml"]

@@ -1,5 +1,5 @@
 """Fast checks of the production stack's files: Dockerfile, docker-compose.yml, .env.example,
-the instance files and the health check. No Docker engine is needed (Compose only renders).
+the instance files and the health checks. No Docker engine is needed (Compose only renders).
 
 What the image holds once built (prepared manifests, user 1000, the instance files, the data
 folders) is checked on the running stack by tests/test_compose_stack.py; here the image's
@@ -23,9 +23,9 @@ import yaml
 
 from data_platform.locations import LOCATIONS
 from data_platform.settings import REPO_ROOT
-from data_platform.tools import healthcheck
 from data_platform.tools.workspaces import CODE_SERVER_PORT, STACK_WORKSPACE, code_server_host
 from tests.stack.docker_harness import compose_binary
+from tests.stack.processes import free_port, stop_process
 
 BIN = Path(sys.executable).parent
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -411,34 +411,73 @@ def test_instance_files_are_valid_and_differ_only_by_the_run_launcher(tmp_path, 
     assert type(instance).__name__ == "DockerRunLauncher"
 
 
-# --- the health check module -----------------------------------------------------------------
+# --- the health checks: Dagster's own commands, run from the venv ---------------------------
 
 
-@pytest.mark.parametrize(
-    ("command", "role"),
-    [
-        (["/venv/bin/python", "/venv/bin/dagster-webserver", "-h", "0.0.0.0"], "webserver"),
-        (["/sbin/docker-init", "--", "dagster-daemon", "run"], "daemon"),
-        (["python", "/venv/bin/dagster", "code-server", "start", "-p", "4000"], "code-server"),
-        (["python", "-m", "dagster", "api", "grpc", "--port", "4000"], "code-server"),
-        (["python", "/venv/bin/dagster", "api", "execute_run", "{}"], None),
-        (["sh", "-c", "sleep 1"], None),
-    ],
-)  # fmt: skip
-def test_healthcheck_guesses_the_role_from_the_command(command, role):
-    assert healthcheck.role_from_command(command) == role
+def is_dagster_server(service: dict) -> bool:
+    """Whether a rendered service runs a Dagster server: webserver, daemon or code server."""
+    command = service.get("command") or [""]
+    return command[0] in {"dagster-webserver", "dagster-daemon"} or command[:2] == [
+        "dagster",
+        "code-server",
+    ]
 
 
-def test_healthcheck_rejects_an_unknown_role(monkeypatch, capsys):
-    monkeypatch.setenv("DAGSTER_ROLE", "scheduler")
-    assert healthcheck.main([]) == 1
-    assert "unknown role 'scheduler'" in capsys.readouterr().err
+def run_health_check(service: str, port: int, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the health check of a service of the rendered stack (profile local-runs) here.
+
+    Args:
+        service: the compose service, e.g. ``dagster-webserver``.
+        port: the port of the local server standing in for the service's (its ``-p``).
+        env: extra environment variables.
+
+    Returns:
+        The finished check; it must end within the health check's own timeout (60 s).
+    """
+    rendered = rendered_compose("local-runs")["services"][service]
+    check, served = rendered["healthcheck"]["test"], rendered["command"]
+    assert check[0] == "CMD", check
+    if "-p" in served:  # the port the service listens on: the local server's instead
+        check = [word.replace(served[served.index("-p") + 1], str(port)) for word in check]
+    return subprocess.run(
+        check[1:], capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **env},
+    )  # fmt: skip
 
 
-def test_healthcheck_of_a_webserver_reads_server_info(monkeypatch):
+def test_every_dagster_server_has_a_health_check_of_the_venv_and_the_image_none(rendered):
+    servers = {name: s for name, s in rendered["services"].items() if is_dagster_server(s)}
+    assert len(servers) == len(LOCATIONS) + 2, servers
+    for name, service in servers.items():
+        check = service["healthcheck"]
+        assert check["test"][0] == "CMD" and (BIN / check["test"][1]).exists(), (name, check)
+    # A run worker of the DockerRunLauncher runs the image with no server to check.
+    assert "HEALTHCHECK" not in {keyword for keyword, _ in dockerfile_instructions()}
+
+
+def test_the_code_server_check_passes_while_a_grpc_server_serves(tmp_path):
+    (tmp_path / "definitions.py").write_text("import dagster as dg\n\ndefs = dg.Definitions()\n")
+    port, log = free_port(), tmp_path / "server.log"
+    server = subprocess.Popen(
+        [BIN / "dagster", "api", "grpc", "-h", "127.0.0.1", "-p", str(port), "-f",
+         tmp_path / "definitions.py"],
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)}, stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        for _ in range(60):  # the server loads its definitions first
+            assert server.poll() is None, log.read_text()
+            if run_health_check("code-data-platform", port).returncode == 0:
+                break
+        else:
+            pytest.fail(f"the check never passed:\n{log.read_text()}")
+    finally:
+        stop_process(server)
+    assert run_health_check("code-data-platform", port).returncode != 0
+
+
+def test_the_webserver_check_reads_server_info():
     class Handler(http.server.BaseHTTPRequestHandler):
-        status = 200
-
         def do_GET(self):  # noqa: N802 - http.server's name
             self.send_response(200 if self.path == "/server_info" else 404)
             self.end_headers()
@@ -451,17 +490,17 @@ def test_healthcheck_of_a_webserver_reads_server_info(monkeypatch):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        monkeypatch.setenv("DAGSTER_WEBSERVER_INTERNAL_PORT", str(server.server_address[1]))
-        assert healthcheck.main(["webserver", "--timeout", "5"]) == 0
+        port = server.server_address[1]
+        result = run_health_check("dagster-webserver", port)
+        assert result.returncode == 0, result.stderr
         server.shutdown()
         server.server_close()
-        assert healthcheck.main(["webserver", "--timeout", "5"]) == 1
+        assert run_health_check("dagster-webserver", port).returncode != 0
     finally:
         server.shutdown()
         server.server_close()
 
 
-def test_healthcheck_of_a_code_server_without_server_fails(monkeypatch):
-    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("DAGSTER_CODE_SERVER_INTERNAL_PORT", "1")
-    assert healthcheck.main(["code-server", "--timeout", "60"]) == 1
+def test_the_daemon_check_fails_without_a_running_daemon(tmp_path):
+    result = run_health_check("dagster-daemon", 0, DAGSTER_HOME=str(tmp_path))
+    assert result.returncode != 0 and "not running" in result.stdout, result
