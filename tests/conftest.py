@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import dagster as dg
 import pytest
@@ -153,15 +154,39 @@ def azurite():
     Skipped with its reason where node/npm cannot provide it, unless
     ``PLATFORM_REQUIRE_AZURITE=1`` (set by ``.ci/run``), which makes that a failure.
     """
-    from tests.stack.azurite import AzuriteUnavailable, running_azurite
+    from tests.stack.azurite import running_azurite
+    from tests.stack.npm import NodeToolUnavailable
 
     try:
         with running_azurite() as server:
             yield server
-    except AzuriteUnavailable as reason:
-        if os.environ.get("PLATFORM_REQUIRE_AZURITE") == "1":
-            pytest.fail(f"{reason} (PLATFORM_REQUIRE_AZURITE=1)", pytrace=False)
-        pytest.skip(str(reason))
+    except NodeToolUnavailable as reason:
+        unavailable(reason, "PLATFORM_REQUIRE_AZURITE")
+
+
+@pytest.fixture(scope="session")
+def gitlab_ci_local() -> Path:
+    """gitlab-ci-local (npm, :mod:`tests.stack.gitlab_ci_local`), installed on first use.
+
+    Skipped with its reason without node or npm, unless ``PLATFORM_REQUIRE_NODE=1`` (set by
+    ``.ci/run``), which makes that a failure.
+    """
+    from tests.stack import gitlab_ci_local
+    from tests.stack.npm import NodeToolUnavailable, npm_executable
+
+    try:
+        return npm_executable(
+            gitlab_ci_local.PREFIX, "gitlab-ci-local", gitlab_ci_local.VERSION, "gitlab-ci-local"
+        )
+    except NodeToolUnavailable as reason:
+        unavailable(reason, "PLATFORM_REQUIRE_NODE")
+
+
+def unavailable(reason: Exception, variable: str) -> NoReturn:
+    """Skip the test for ``reason``, or fail it when ``variable`` is ``1`` (as ``.ci/run`` sets)."""
+    if os.environ.get(variable) == "1":
+        pytest.fail(f"{reason} ({variable}=1)", pytrace=False)
+    pytest.skip(str(reason))
 
 
 @pytest.fixture(params=["local", pytest.param("azurite", marks=pytest.mark.azurite)])

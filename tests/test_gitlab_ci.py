@@ -20,7 +20,6 @@ failure.
 import http.server
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -35,10 +34,9 @@ import pytest
 
 from data_platform.settings import REPO_ROOT
 from data_platform.tools import slim_ci
+from tests.stack.gitlab_ci_local import gcl, listed_jobs
 from tests.stack.platform import clean_environment, snapshot_worktree
 
-GITLAB_CI_LOCAL_VERSION = "4.73.0"
-NODE_PREFIX = REPO_ROOT / ".local" / "node"
 PIPELINE = REPO_ROOT / ".gitlab-ci.yml"
 DBT_PROJECT_PIPELINE = REPO_ROOT / "ci" / "dbt-project.gitlab-ci.yml"
 BIN = Path(sys.executable).parent
@@ -84,66 +82,22 @@ def test_sonar_project_properties_point_at_the_reports():
 
 
 # --------------------------------------------------------------------------- gitlab-ci-local --
-@pytest.fixture(scope="session")
-def gitlab_ci_local() -> Path:
-    """Return the gitlab-ci-local executable, installed with npm into ``.local/node`` if needed.
-
-    Skipped without node (to run it) or npm (to install it), unless ``PLATFORM_REQUIRE_NODE=1``
-    (set by ``.ci/run``), which makes that a failure.
-    """
-    package = NODE_PREFIX / "node_modules" / "gitlab-ci-local" / "package.json"
-    installed = package.exists() and json.loads(package.read_text())["version"]
-    needed = ["node"] if installed == GITLAB_CI_LOCAL_VERSION else ["node", "npm"]
-    missing = [tool for tool in needed if not shutil.which(tool)]
-    if missing:
-        reason = f"gitlab-ci-local needs {' and '.join(missing)} (apt-get install nodejs npm)"
-        if os.environ.get("PLATFORM_REQUIRE_NODE") == "1":
-            pytest.fail(f"{reason} (PLATFORM_REQUIRE_NODE=1)", pytrace=False)
-        pytest.skip(reason)
-    if installed != GITLAB_CI_LOCAL_VERSION:
-        subprocess.run(
-            ["npm", "install", "--prefix", str(NODE_PREFIX), "--no-audit", "--no-fund"]
-            + [f"gitlab-ci-local@{GITLAB_CI_LOCAL_VERSION}"],
-            check=True,
-            capture_output=True,
-        )
+@pytest.fixture(scope="module")
+def ci_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # gitlab-ci-local copies files with rsync; apt may still be installing it.
     deadline = time.monotonic() + 300
     while not shutil.which("rsync"):
         if time.monotonic() > deadline:
             pytest.fail("gitlab-ci-local needs rsync (apt-get install rsync)")
         time.sleep(5)
-    return NODE_PREFIX / "node_modules" / ".bin" / "gitlab-ci-local"
-
-
-@pytest.fixture(scope="module")
-def ci_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return snapshot_worktree(tmp_path_factory.mktemp("gitlab-ci") / "repo", commit=True)
 
 
-def gcl(executable: Path, clone: Path, *args: str, timeout: int = 2400):
-    """Run gitlab-ci-local in ``clone`` and return the completed process (output merged)."""
-    return subprocess.run(
-        [str(executable), "--no-color", "--home", str(clone.parent / "gcl-home"), *args],
-        cwd=clone,
-        env=clean_environment(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def listed_jobs(executable: Path, clone: Path, *variables: str) -> dict[str, str]:
+def running_jobs(executable: Path, clone: Path, *variables: str) -> dict[str, str]:
     """Return ``{job: when}`` of the jobs gitlab-ci-local would run, given some variables."""
     options = [option for variable in variables for option in ("--variable", variable)]
-    result = gcl(executable, clone, "--list-json", *options)
-    assert result.returncode == 0, result.stdout
-    start = re.search(r"^\[$", result.stdout, re.MULTILINE)  # warnings may come first
-    assert start, result.stdout
-    jobs, _ = json.JSONDecoder().raw_decode(result.stdout[start.start() :])
-    return {job["name"]: job["when"] for job in jobs if job["when"] != "never"}
+    jobs = listed_jobs(executable, clone, *options)
+    return {name: when for name, when in jobs.items() if when != "never"}
 
 
 def test_gitlab_ci_local_lists_the_jobs_of_each_pipeline(gitlab_ci_local, ci_clone):
@@ -154,17 +108,17 @@ def test_gitlab_ci_local_lists_the_jobs_of_each_pipeline(gitlab_ci_local, ci_clo
     assert listed == TEST_JOBS, listing.stdout
 
     checks = {"build", "validate", "ruff", "sqlfluff", "sonar", *TEST_JOBS}
-    main = listed_jobs(gitlab_ci_local, ci_clone)
+    main = running_jobs(gitlab_ci_local, ci_clone)
     assert set(main) == checks | {"prod_manifests", "deploy_dev", "pages"}
-    feature = listed_jobs(gitlab_ci_local, ci_clone, "CI_COMMIT_BRANCH=feature/new-mart")
+    feature = running_jobs(gitlab_ci_local, ci_clone, "CI_COMMIT_BRANCH=feature/new-mart")
     assert set(feature) == checks | {"deploy_dev"}
     # A merge-request pipeline has no CI_COMMIT_BRANCH.
-    merge_request = listed_jobs(
+    merge_request = running_jobs(
         gitlab_ci_local, ci_clone, "CI_PIPELINE_SOURCE=merge_request_event", "CI_COMMIT_BRANCH="
     )
     assert "slim_ci" in merge_request and "prod_manifests" not in merge_request
     assert not {"deploy_dev", "deploy_staging", "deploy_prod", "pages"} & set(merge_request)
-    tag = listed_jobs(gitlab_ci_local, ci_clone, "CI_COMMIT_TAG=v1.2.0", "CI_COMMIT_BRANCH=")
+    tag = running_jobs(gitlab_ci_local, ci_clone, "CI_COMMIT_TAG=v1.2.0", "CI_COMMIT_BRANCH=")
     assert tag["deploy_staging"] == "on_success" and tag["deploy_prod"] == "manual"
     assert "deploy_dev" not in tag and "pages" not in tag
 

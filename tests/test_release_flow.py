@@ -5,8 +5,8 @@ repository holds it as a submodule. A new model is committed, released with ``cz
 in ``dbt_project.yml``, ``CHANGELOG.md``, tag) and brought into the platform with
 ``data-platform dbt bump``, run as the ``bump_platform`` job of the CI template runs it; the
 location then loads it as an asset. An unknown tag, a broken project or a plain directory
-changes nothing. The CI template's jobs are checked for the pipelines they run in, and its
-release job's commitizen command is run for real.
+changes nothing. The CI template's jobs are checked for the pipelines they run in (gitlab-ci-local
+evaluates their rules), and its release job's commitizen command is run for real.
 """
 
 import argparse
@@ -37,7 +37,7 @@ from tests.stack.git_repos import (
     release_files_repo,
     run,
 )
-from tests.stack.gitlab_rules import jobs, pipeline_jobs
+from tests.stack.gitlab_ci_local import pipeline_jobs
 
 PROJECT = "ags_dbt"
 SUBMODULE = f"dbt_submodules/{PROJECT}"
@@ -327,7 +327,7 @@ PIPELINES = {
 }
 
 
-def test_the_ci_template_of_the_dbt_projects_is_valid_gitlab_ci():
+def test_the_ci_template_of_the_dbt_projects_is_valid_gitlab_ci(gitlab_ci_local):
     result = run(
         [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", str(CI_TEMPLATE)],
         cwd=REPO_ROOT,
@@ -336,7 +336,8 @@ def test_the_ci_template_of_the_dbt_projects_is_valid_gitlab_ci():
     assert result.returncode == 0, result.stdout + result.stderr
     # What the schema does not check: stages, extends and needs name what exists.
     template = ci_template()
-    defined = jobs(template)
+    listed = pipeline_jobs(gitlab_ci_local, CI_TEMPLATE, push(DEFAULT_BRANCH), every=True)
+    defined = {name: template[name] for name in listed}
     assert set(defined) == {job for _, expected in PIPELINES.values() for job in expected}
     stages = template["stages"]
     for name, job in defined.items():
@@ -353,10 +354,10 @@ def test_the_ci_template_of_the_dbt_projects_is_valid_gitlab_ci():
 
 
 @pytest.mark.parametrize("pipeline", sorted(PIPELINES))
-def test_each_pipeline_of_a_dbt_repository_runs_its_jobs(pipeline):
+def test_each_pipeline_of_a_dbt_repository_runs_its_jobs(gitlab_ci_local, pipeline):
     variables, expected = PIPELINES[pipeline]
 
-    selected = pipeline_jobs(ci_template(), variables)
+    selected = pipeline_jobs(gitlab_ci_local, CI_TEMPLATE, variables)
 
     assert selected is not None, f"{pipeline}: no pipeline"
     assert selected == dict.fromkeys(expected, "on_success")
@@ -365,11 +366,15 @@ def test_each_pipeline_of_a_dbt_repository_runs_its_jobs(pipeline):
             assert (need if isinstance(need, str) else need["job"]) in selected, name
 
 
-def test_a_branch_with_an_open_merge_request_runs_only_its_merge_request_pipeline():
-    assert pipeline_jobs(ci_template(), push("feature/walks", open_mr=True)) is None
+def test_a_branch_with_an_open_merge_request_runs_only_its_merge_request_pipeline(
+    gitlab_ci_local,
+):
+    assert pipeline_jobs(gitlab_ci_local, CI_TEMPLATE, push("feature/walks", open_mr=True)) is None
 
 
-def test_the_release_job_releases_a_fix_and_succeeds_with_nothing_to_release(tmp_path):
+def test_the_release_job_releases_a_fix_and_succeeds_with_nothing_to_release(
+    gitlab_ci_local, tmp_path
+):
     program, *args = ci_command("release", "cz")
     assert "bump" in args
     work = release_files_repo(PROJECT, tmp_path / PROJECT)
@@ -402,7 +407,9 @@ def test_the_release_job_releases_a_fix_and_succeeds_with_nothing_to_release(tmp
     assert version_in(dbt_project_yml) == f"{major}.{minor}.{int(number) + 1}"
     assert sorted(tags()) == sorted([released, f"v{version_in(dbt_project_yml)}"])
     message = git(work, "log", "-1", "--format=%B")
-    assert "release" not in pipeline_jobs(ci_template(), push(DEFAULT_BRANCH, message))
+    assert "release" not in pipeline_jobs(
+        gitlab_ci_local, CI_TEMPLATE, push(DEFAULT_BRANCH, message)
+    )
 
 
 def test_the_bump_platform_job_bumps_the_submodule_in_a_clone_of_the_platform():

@@ -16,9 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import FileLock
-
 from data_platform.settings import REPO_ROOT
+from tests.stack.npm import NodeToolUnavailable, npm_executable
 from tests.stack.processes import free_port, stop_process
 
 AZURITE_VERSION = "3.35.0"
@@ -28,10 +27,6 @@ ACCOUNT = "devstoreaccount1"
 ACCOUNT_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
-
-
-class AzuriteUnavailable(RuntimeError):
-    """Azurite cannot be installed or started here (no node/npm, no registry)."""
 
 
 @dataclass(frozen=True)
@@ -66,42 +61,14 @@ class AzuriteServer:
         self.blob_service().create_container(name)
 
 
-def azurite_executable() -> Path:
-    """Return ``azurite-blob``, installing the pinned Azurite with npm if needed.
-
-    Raises:
-        AzuriteUnavailable: node/npm are missing or the install fails.
-    """
-    executable = AZURITE_PREFIX / "node_modules" / ".bin" / "azurite-blob"
-    package = AZURITE_PREFIX / "node_modules" / "azurite" / "package.json"
-    AZURITE_PREFIX.parent.mkdir(parents=True, exist_ok=True)
-    # One install at a time: a second `npm install` rewrites the files (without their execute
-    # bit until it ends) under a process that already runs them.
-    with FileLock(f"{AZURITE_PREFIX}.lock"):
-        if executable.exists() and f'"version": "{AZURITE_VERSION}"' in package.read_text():
-            return executable
-        if not (shutil.which("npm") and shutil.which("node")):
-            raise AzuriteUnavailable("Azurite needs node and npm (apt-get install nodejs npm)")
-        AZURITE_PREFIX.mkdir(parents=True, exist_ok=True)
-        install = subprocess.run(
-            ["npm", "install", "--prefix", str(AZURITE_PREFIX), "--no-audit", "--no-fund"]
-            + [f"azurite@{AZURITE_VERSION}"],
-            capture_output=True,
-            text=True,
-        )
-        if install.returncode != 0 or not executable.exists():
-            raise AzuriteUnavailable(f"npm install azurite failed: {install.stderr[-1500:]}")
-        return executable
-
-
 @contextmanager
 def running_azurite():
     """Start Azurite's blob service in a temporary folder and yield its :class:`AzuriteServer`.
 
     Raises:
-        AzuriteUnavailable: it cannot be installed, or does not answer within 60 s.
+        NodeToolUnavailable: it cannot be installed, or does not answer within 60 s.
     """
-    executable = azurite_executable()
+    executable = npm_executable(AZURITE_PREFIX, "azurite", AZURITE_VERSION, "azurite-blob")
     port = free_port()
     data = Path(tempfile.mkdtemp(prefix="azurite-"))
     log = (data / "azurite.log").open("w")
@@ -117,7 +84,7 @@ def running_azurite():
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                raise AzuriteUnavailable(
+                raise NodeToolUnavailable(
                     f"Azurite exited ({process.returncode}): {(data / 'azurite.log').read_text()}"
                 )
             try:
@@ -127,7 +94,7 @@ def running_azurite():
                 break  # it answers (403 without a signature): it is up
             except OSError:
                 if time.monotonic() > deadline:
-                    raise AzuriteUnavailable("Azurite did not answer within 60 s") from None
+                    raise NodeToolUnavailable("Azurite did not answer within 60 s") from None
                 time.sleep(0.5)
         yield server
     finally:
