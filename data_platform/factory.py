@@ -17,6 +17,7 @@ from data_platform.alerting import build_notification_sensors
 from data_platform.dbt_metadata import use_blocking_imap
 from data_platform.freshness import apply_freshness_policies
 from data_platform.locations import CodeLocation, get_location
+from data_platform.notifications import NotificationChannels
 from data_platform.raw import build_raw_assets
 from data_platform.settings import prepare_storage
 from data_platform.translator import PlatformDbtTranslator
@@ -97,8 +98,8 @@ def build_location_definitions(location_name: str) -> dg.Definitions:
     Returns:
         Definitions holding the location's raw assets, its dbt assets (``dbt build``, streaming
         row counts and column metadata; dbt tests become asset checks), with the freshness
-        policies of the raw and mart layers, the ``dbt`` resource, the sensors that notify the
-        administration of failed runs and checks.
+        policies of the raw and mart layers, the ``dbt`` and ``notifications`` resources, the
+        sensors that notify the administration of failed runs and checks.
 
     Raises:
         KeyError: the location is not registered.
@@ -137,7 +138,10 @@ def build_location_definitions(location_name: str) -> dg.Definitions:
         assets=apply_freshness_policies(
             [*build_raw_assets(manifest, translator, location), _dbt_assets]
         ),
-        resources={"dbt": DbtCliResource(project_dir=project)},
+        resources={
+            "dbt": DbtCliResource(project_dir=project),
+            "notifications": NotificationChannels.from_env(location),
+        },
         sensors=build_notification_sensors(location),
     )
 
