@@ -1,7 +1,8 @@
 """The sensors of a code location that notify its administration of failed runs and checks.
 
 Each location gets two run status sensors, which watch the runs of that location only (the
-default of a run status sensor) and send with :func:`~data_platform.notifications.send_to_channels`:
+default of a run status sensor) and send with the location's resource ``notifications``
+(:class:`~data_platform.notifications.NotificationChannels`):
 
 * ``notify_<project>_run_failure`` on every failed run: **one message per run**, naming the
   location, the run, the failed steps and their error, the failed checks of severity ERROR and
@@ -21,7 +22,7 @@ import dagster as dg
 from dagster import DagsterEventType
 
 from data_platform.locations import CodeLocation
-from data_platform.notifications import Notification, run_url, send_to_channels
+from data_platform.notifications import Notification, NotificationChannels
 
 MAX_LISTED = 20
 """Longest list (assets, checks) written out in a message; the rest is counted."""
@@ -80,13 +81,14 @@ def first_line(text: str | None) -> str:
 
 
 def run_failure_message(
-    location: CodeLocation, context: dg.RunFailureSensorContext
+    location: CodeLocation, context: dg.RunFailureSensorContext, url: str
 ) -> Notification:
     """Render the message of a failed run of ``location``.
 
     Args:
         location: the code location of the run.
         context: the run failure sensor's context (run, failure event, instance).
+        url: the link to the run in the Dagster UI.
 
     Returns:
         The message: title naming the location, the run and the first failed check (if any);
@@ -117,11 +119,11 @@ def run_failure_message(
     missing = unmaterialized_assets(context.instance, run.run_id)
     if missing:
         lines += ["Assets not materialized:", *bullet_list(missing)]
-    return Notification(title=title, text="\n".join(lines), url=run_url(run.run_id))
+    return Notification(title=title, text="\n".join(lines), url=url)
 
 
 def check_failure_message(
-    location: CodeLocation, run: dg.DagsterRun, checks: list[str]
+    location: CodeLocation, run: dg.DagsterRun, checks: list[str], url: str
 ) -> Notification:
     """Render the message of a successful run of ``location`` with failed ERROR checks.
 
@@ -129,6 +131,7 @@ def check_failure_message(
         location: the code location of the run.
         run: the run.
         checks: the failed checks (``asset:check``), at least one.
+        url: the link to the run in the Dagster UI.
 
     Returns:
         The message naming the location, the run and every failed check, with the run's link.
@@ -142,7 +145,7 @@ def check_failure_message(
         "Failed checks (severity ERROR):",
         *bullet_list(checks),
     ]
-    return Notification(title=title, text="\n".join(lines), url=run_url(run.run_id))
+    return Notification(title=title, text="\n".join(lines), url=url)
 
 
 def build_notification_sensors(location: CodeLocation) -> list[dg.SensorDefinition]:
@@ -152,7 +155,8 @@ def build_notification_sensors(location: CodeLocation) -> list[dg.SensorDefiniti
         location: the code location; its sensors watch its own runs only.
 
     Returns:
-        ``[notify_<project>_run_failure, notify_<project>_check_failure]``, running by default.
+        ``[notify_<project>_run_failure, notify_<project>_check_failure]``, running by default,
+        each requiring the resource ``notifications`` (:class:`NotificationChannels`).
     """
 
     @dg.run_failure_sensor(
@@ -160,9 +164,9 @@ def build_notification_sensors(location: CodeLocation) -> list[dg.SensorDefiniti
         description=f"Notify {location.administration} of every failed run of {location.name}.",
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
-    def _run_failure(context: dg.RunFailureSensorContext) -> None:
-        message = run_failure_message(location, context)
-        send_to_channels(location, message, log=context.log)
+    def _run_failure(context: dg.RunFailureSensorContext, notifications: NotificationChannels):
+        url = notifications.run_url(context.dagster_run.run_id)
+        notifications.send(run_failure_message(location, context, url), context.log)
 
     @dg.run_status_sensor(
         run_status=dg.DagsterRunStatus.SUCCESS,
@@ -173,10 +177,11 @@ def build_notification_sensors(location: CodeLocation) -> list[dg.SensorDefiniti
         ),
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
-    def _check_failure(context: dg.RunStatusSensorContext) -> None:
+    def _check_failure(context: dg.RunStatusSensorContext, notifications: NotificationChannels):
         run = context.dagster_run
         checks = failed_error_checks(context.instance, run.run_id)
         if checks:
-            send_to_channels(location, check_failure_message(location, run, checks), context.log)
+            url = notifications.run_url(run.run_id)
+            notifications.send(check_failure_message(location, run, checks, url), context.log)
 
     return [_run_failure, _check_failure]

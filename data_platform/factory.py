@@ -17,6 +17,7 @@ from data_platform.alerting import build_notification_sensors
 from data_platform.dbt_metadata import use_blocking_imap
 from data_platform.freshness import apply_freshness_policies
 from data_platform.locations import CodeLocation, get_location
+from data_platform.notifications import NotificationChannels
 from data_platform.raw import build_raw_assets
 from data_platform.settings import PlatformStorage
 from data_platform.translator import PlatformDbtTranslator
@@ -97,8 +98,10 @@ def build_location_definitions(location_name: str) -> dg.Definitions:
     Returns:
         Definitions holding the location's raw assets, its dbt assets (``dbt build``, streaming
         row counts and column metadata; dbt tests become asset checks), with the freshness
-        policies of the raw and mart layers, the ``dbt`` and ``storage`` resources
-        (:class:`~data_platform.settings.PlatformStorage`, read from the environment now), the
+        policies of the raw and mart layers, the ``dbt``, ``storage``
+        (:class:`~data_platform.settings.PlatformStorage`) and ``notifications``
+        (:class:`~data_platform.notifications.NotificationChannels`) resources, read from the
+        environment now, the
         sensors that notify the administration of failed runs and checks.
 
     Raises:
@@ -146,6 +149,7 @@ def build_location_definitions(location_name: str) -> dg.Definitions:
         resources={
             "dbt": DbtCliResource(project_dir=project),
             "storage": PlatformStorage.from_environment(),
+            "notifications": NotificationChannels.from_environment(location),
         },
         sensors=build_notification_sensors(location),
     )

@@ -44,6 +44,7 @@ def notify(location_name: str, run_id: str) -> None:
             dagster_event=failure,
             dagster_instance=instance,
             dagster_run=dagster_run,
+            resources=defs.resources,
         ).for_run_failure()
         sensor(context)
     print(json.dumps({"ok": True}))

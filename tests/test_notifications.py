@@ -24,7 +24,7 @@ from dagster import DagsterEventType
 
 from data_platform.alerting import build_notification_sensors
 from data_platform.locations import get_location
-from data_platform.notifications import Notification, send_to_channels
+from data_platform.notifications import Notification, NotificationChannels
 from data_platform.settings import REPO_ROOT
 from tests.stack.platform import copy_platform
 
@@ -124,10 +124,16 @@ def card_text(post: dict) -> str:
     return "\n".join(block["text"] for block in content["body"])
 
 
+def send_to_channels(location_name: str, message: Notification):
+    """Send as the location's sensors do: its resource built from the variables, initialized."""
+    channels = NotificationChannels.from_environment(get_location(location_name))
+    return channels.process_config_and_initialize().send(message)
+
+
 def test_every_channel_gets_the_message_and_a_receiver_down_is_logged(receivers, caplog):
     http, mailbox = receivers["http"], receivers["mailbox"]
     message = Notification(title="[ags_project] run 1234 failed", text="Check x", url="http://u")
-    outcomes = send_to_channels(get_location("ags_project"), message)
+    outcomes = send_to_channels("ags_project", message)
     assert [(o.channel, o.delivered) for o in outcomes] == [
         ("teams", True),
         ("ntfy", True),
@@ -143,7 +149,7 @@ def test_every_channel_gets_the_message_and_a_receiver_down_is_logged(receivers,
 
     http.stop()
     with caplog.at_level(logging.WARNING, logger="data_platform.notifications"):
-        outcomes = send_to_channels(get_location("ags_project"), message)
+        outcomes = send_to_channels("ags_project", message)
     assert [(o.channel, o.delivered) for o in outcomes] == [
         ("teams", False),
         ("ntfy", False),
@@ -159,7 +165,7 @@ def test_an_administration_without_channels_sends_nothing(receivers, monkeypatch
         if name.startswith("DATA_PLATFORM_NOTIFY_AGS_"):
             monkeypatch.delenv(name)
     message = Notification(title="t", text="x", url="http://u")
-    assert send_to_channels(get_location("ags_project"), message) == []
+    assert send_to_channels("ags_project", message) == []
     assert receivers["http"].server.received == [] and receivers["mailbox"].messages == []
 
 
@@ -182,6 +188,7 @@ def test_a_failed_error_check_of_a_successful_run_is_notified(receivers):
         assets=[tiny],
         asset_checks=[tiny_is_two, tiny_is_three],
         sensors=build_notification_sensors(location),
+        resources={"notifications": NotificationChannels.from_environment(location)},
     )
     with dg.instance_for_test() as instance:
         result = defs.resolve_implicit_global_asset_job_def().execute_in_process(instance=instance)
@@ -196,6 +203,7 @@ def test_a_failed_error_check_of_a_successful_run_is_notified(receivers):
                 dagster_event=event.event_log_entry.dagster_event,
                 dagster_instance=instance,
                 dagster_run=instance.get_run_by_id(result.run_id),
+                resources=defs.resources,
             )
         )
     text = card_text(receivers["http"].posts("/teams/AGS")[0])
