@@ -31,10 +31,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from data_platform.environment import LAKE_ROOT
+
 if TYPE_CHECKING:
     import fsspec
 
-LAKE_ROOT_ENV = "DATA_PLATFORM_LAKE_ROOT"
+LAKE_ROOT_ENV = LAKE_ROOT.name
 ACCOUNT_NAME_ENV = "AZURE_STORAGE_ACCOUNT_NAME"
 REMOTE_SCHEMES = ("abfs", "abfss", "az")
 AZURE_CREDENTIAL_ENVS = (

@@ -26,7 +26,7 @@ class CodeLocation:
     * code location and Python package: ``<id>_project`` (``ags_project``);
     * dbt project folder: ``dbt_submodules/<id>_dbt`` (``dbt_submodules/ags_dbt``);
     * owner of its assets: ``team:<id>`` (``team:ags``);
-    * prefix of its variables: ``<ID>`` (``DATA_PLATFORM_NOTIFY_AGS_...``);
+    * prefix of its variables: ``<ID>`` (``DATA_PLATFORM_NOTIFY_AGS_NTFY_URL``);
     * compose service of its code server: ``code-<location>`` with ``-`` for ``_``
       (``code-ags-project``, :func:`data_platform.tools.workspaces.code_server_host`).
 

@@ -17,7 +17,9 @@ import logging
 import os
 import sys
 
-LOG_FORMAT_ENV = "DATA_PLATFORM_LOG_FORMAT"
+from data_platform.environment import LOG_FORMAT
+
+LOG_FORMAT_ENV = LOG_FORMAT.name
 FORMATS = ("colored", "json", "rich")
 """The values Dagster's ``--log-format`` accepts; ``colored`` is the default."""
 

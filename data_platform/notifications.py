@@ -6,17 +6,10 @@ webhook, an ntfy topic and e-mail. The message names the location, the run, the 
 assets and checks, and links to the run in the Dagster UI.
 
 The channels are the Dagster resource :class:`NotificationChannels` (key ``notifications``),
-built per location by :meth:`NotificationChannels.from_environment` from these variables
-(``<ADMIN>`` is the location's :attr:`~data_platform.locations.CodeLocation.env_prefix`:
-``DATA_PLATFORM``, ``AGS``, ``AGAJ``):
-
-* ``DATA_PLATFORM_NOTIFY_<ADMIN>_TEAMS_WEBHOOK_URL``: Teams incoming webhook (Workflows) URL;
-* ``DATA_PLATFORM_NOTIFY_<ADMIN>_NTFY_URL``: full ntfy topic URL, e.g. ``https://ntfy.sh/fwb-ags``;
-  ``DATA_PLATFORM_NOTIFY_<ADMIN>_NTFY_TOKEN``: optional access token (``Authorization: Bearer``);
-* ``DATA_PLATFORM_NOTIFY_<ADMIN>_EMAIL_TO``: comma-separated recipients, sent through the shared
-  SMTP server ``DATA_PLATFORM_SMTP_HOST``, ``_PORT`` (25), ``_USER``, ``_PASSWORD``, ``_FROM``
-  (``dagster@<host>``), ``_STARTTLS`` (``true``/``false``, default ``false``);
-* ``DATA_PLATFORM_UI_URL``: base URL of the Dagster UI for the links (``http://127.0.0.1:3000``).
+built per location by :meth:`NotificationChannels.from_environment` from the variables
+``DATA_PLATFORM_NOTIFY_<ADMIN>_*`` (Teams webhook, ntfy topic and token, e-mail recipients),
+``DATA_PLATFORM_SMTP_*`` (the shared SMTP server) and ``DATA_PLATFORM_UI_URL`` (the links),
+declared with their meaning and defaults in :mod:`data_platform.environment`.
 
 The transports stay hand-written because Apprise (the usual multi-channel library, tried in
 version 2.3) changes what the receivers get: its ``workflows://`` Teams URL is always HTTPS with a
@@ -38,11 +31,12 @@ import dagster as dg
 from dagster_msteams.adaptive_card import AdaptiveCard
 from dagster_msteams.client import TeamsClient
 
+from data_platform import environment as env
 from data_platform.locations import CodeLocation, get_location
 
 LOGGER = logging.getLogger(__name__)
 
-DEFAULT_UI_URL = "http://127.0.0.1:3000"
+DEFAULT_UI_URL = "http://127.0.0.1:3000"  # as env.UI_URL.default says
 TIMEOUT_SECONDS = 10.0
 """Timeout of one delivery: a slow receiver delays the sensor tick by at most this much."""
 
@@ -75,11 +69,6 @@ class ChannelOutcome:
     channel: str
     delivered: bool
     detail: str
-
-
-def env_prefix(location: CodeLocation) -> str:
-    """Return ``DATA_PLATFORM_NOTIFY_<ADMIN>_``, ``<ADMIN>`` the upper-cased dbt project."""
-    return f"DATA_PLATFORM_NOTIFY_{location.env_prefix}_"
 
 
 def header_value(text: str) -> str:
@@ -118,32 +107,30 @@ class NotificationChannels(dg.ConfigurableResource):
     def from_environment(cls, location: CodeLocation) -> NotificationChannels:
         """Build a location's channels from the variables set now (when the location loads).
 
-        An unset or empty variable leaves its channel unconfigured (a secret becomes an
-        :class:`dagster.EnvVar` only when set: Dagster refuses an unset one when a sensor runs).
+        An unset or empty variable leaves its channel unconfigured; a secret (declared so in
+        :mod:`data_platform.environment`) becomes a :class:`dagster.EnvVar` only when set, since
+        Dagster refuses an unset one when a sensor runs.
         """
-        prefix = env_prefix(location)
 
-        def value(name: str) -> str | None:
-            return dg.EnvVar(name).get_value() or None
+        def read(variable: env.Variable) -> str | None:
+            name = variable.for_admin(location.env_prefix)
+            value = dg.EnvVar(name).get_value() or None
+            return dg.EnvVar(name) if value and variable.secret else value
 
-        def secret(name: str) -> dg.EnvVar | None:
-            return dg.EnvVar(name) if value(name) else None
-
-        recipients = (value(f"{prefix}EMAIL_TO") or "").split(",")
+        recipients = (read(env.NOTIFY_EMAIL_TO) or "").split(",")
         return cls(
             location=location.name,
-            teams_webhook_url=secret(f"{prefix}TEAMS_WEBHOOK_URL"),
-            ntfy_url=secret(f"{prefix}NTFY_URL"),
-            ntfy_token=secret(f"{prefix}NTFY_TOKEN"),
+            teams_webhook_url=read(env.NOTIFY_TEAMS_WEBHOOK_URL),
+            ntfy_url=read(env.NOTIFY_NTFY_URL),
+            ntfy_token=read(env.NOTIFY_NTFY_TOKEN),
             email_to=[address.strip() for address in recipients if address.strip()],
-            smtp_host=value("DATA_PLATFORM_SMTP_HOST"),
-            smtp_port=value("DATA_PLATFORM_SMTP_PORT") or "25",
-            smtp_user=value("DATA_PLATFORM_SMTP_USER"),
-            smtp_password=secret("DATA_PLATFORM_SMTP_PASSWORD"),
-            smtp_from=value("DATA_PLATFORM_SMTP_FROM"),
-            smtp_starttls=(value("DATA_PLATFORM_SMTP_STARTTLS") or "").lower()
-            in {"1", "true", "yes"},
-            ui_url=(value("DATA_PLATFORM_UI_URL") or DEFAULT_UI_URL).rstrip("/"),
+            smtp_host=read(env.SMTP_HOST),
+            smtp_port=read(env.SMTP_PORT) or "25",
+            smtp_user=read(env.SMTP_USER),
+            smtp_password=read(env.SMTP_PASSWORD),
+            smtp_from=read(env.SMTP_FROM),
+            smtp_starttls=(read(env.SMTP_STARTTLS) or "").lower() in {"1", "true", "yes"},
+            ui_url=(read(env.UI_URL) or DEFAULT_UI_URL).rstrip("/"),
         )
 
     def run_url(self, run_id: str) -> str:
@@ -244,10 +231,10 @@ class NotificationChannels(dg.ConfigurableResource):
         ]
         senders = [(name, sender) for name, configured, sender in channels if configured]
         if not senders:
-            prefix = env_prefix(get_location(self.location))
+            admin = get_location(self.location).env_prefix
             log.info(
                 f"No notification channel configured for {self.location}"
-                f" (set {prefix}TEAMS_WEBHOOK_URL, _NTFY_URL or _EMAIL_TO)"
+                f" (set {env.NOTIFY_TEAMS_WEBHOOK_URL.for_admin(admin)}, _NTFY_URL or _EMAIL_TO)"
             )
         outcomes = []
         for name, sender in senders:

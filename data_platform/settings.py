@@ -28,6 +28,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+from data_platform.environment import WAREHOUSE_DIR
 from data_platform.lake import LAKE_ROOT_ENV, Lake, parse_lake_root, prepare_lake
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +40,7 @@ OPEN_DATA_DIR = REPO_ROOT / "open_data"
 DBT_PROJECTS_DIR = REPO_ROOT / "dbt_submodules"
 """Folder holding one dbt project per code location."""
 
-WAREHOUSE_DIR_ENV = "DATA_PLATFORM_WAREHOUSE_DIR"
+WAREHOUSE_DIR_ENV = WAREHOUSE_DIR.name
 DEFAULT_WAREHOUSE_DIR = REPO_ROOT / ".local" / "warehouse"
 
 

@@ -21,11 +21,12 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
+from data_platform.environment import DBT_DOCS_URL
 from data_platform.locations import CodeLocation
 
 LAYERS = ("staging", "intermediate", "marts")
 
-DBT_DOCS_URL_ENV = "DATA_PLATFORM_DBT_DOCS_URL"
+DBT_DOCS_URL_ENV = DBT_DOCS_URL.name
 DEFAULT_DBT_DOCS_URL = "http://127.0.0.1:3001"
 
 
