@@ -110,7 +110,11 @@ def table(results: dict[str, dict]) -> str:
         "  cpu/stock  wall/stock  cpu/dbt  wall/dbt"
     )
     lines = [header, "-" * len(header)]
-    for key, variants in results.items():
+    order = ["load", "materialize", "prepare"]
+    for key, variants in sorted(
+        results.items(),
+        key=lambda item: (order.index(item[0].split(":")[0]), int(item[0].split(":")[1])),
+    ):
         measure, size = key.split(":")
         for variant, fig in variants.items():
             ratios = ""
@@ -126,7 +130,7 @@ def table(results: dict[str, dict]) -> str:
             snap = f"{fig['snapshot']:.0f}" if "snapshot" in fig else ""
             lines.append(
                 f"{measure:<12} {size:<7} {variant:<9} {fig['cpu']:>6.2f}  {fig['wall']:>6.2f}"
-                f"  {fig['rss']:>7.0f}  {snap:>8}{ratios}"
+                f"  {fig['rss']:>7.0f}  {snap:>8}{ratios}".rstrip()
             )
     return "\n".join(lines)
 
