@@ -16,7 +16,7 @@ PYTEST_WORKERS ?= 4
 # The fast tier: what needs no PostgreSQL, Docker, browser, Azurite nor the real data built.
 FAST_TIER := not (slow or azurite or stack or browser or containers)
 
-.PHONY: install prepare dev test test-fast lint format clean
+.PHONY: install prepare dev test test-fast bench lint format clean
 
 $(UV):
 	python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
@@ -51,6 +51,11 @@ test: install
 ## The inner loop: the fast tier only (definitions, dbt unit tests, static checks), in minutes.
 test-fast: install
 	$(UV) run pytest -m "$(FAST_TIER)" -n 2 --dist loadgroup
+
+## Measure the platform against stock dagster-dbt and plain dbt on synthetic projects (not a
+## test: it never fails a build). BENCH_ARGS, e.g. "--sizes 100 --repeat 1", for a short run.
+bench: install
+	$(UV) run python -m benchmarks.bench $(BENCH_ARGS)
 
 lint: install prepare
 	$(UV) run ruff check .

@@ -109,8 +109,25 @@ def build_location_definitions(location_name: str) -> dg.Definitions:
         ManifestError: its dbt manifest is missing or broken (the other locations, loaded by
             their own processes, are unaffected).
     """
-    location = get_location(location_name)
-    project = dbt_project(location_name)
+    return definitions_of(get_location(location_name), dbt_project(location_name))
+
+
+def definitions_of(location: CodeLocation, project: DbtProject) -> dg.Definitions:
+    """Build the definitions of ``location`` from the dbt project ``project``.
+
+    The body of :func:`build_location_definitions`, open to a location that is not registered
+    (``benchmarks/bench.py`` builds synthetic dbt projects with it).
+
+    Args:
+        location: the code location (asset keys, groups, owner, notifications).
+        project: its dbt project, anywhere on disk.
+
+    Returns:
+        As :func:`build_location_definitions`.
+
+    Raises:
+        ManifestError: the project's manifest is missing or broken.
+    """
     project.prepare_if_dev()
     manifest = load_manifest(location, project)
     translator = PlatformDbtTranslator(location)
