@@ -192,7 +192,7 @@ def _raw_asset(
         ).strip(),
         metadata={"raw_files": patterns, "code_location": location.name},
     )
-    def _land(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def _land(context: dg.AssetExecutionContext) -> dg.MaterializeResult[None]:
         lake = current_lake()
         files = resolve_raw_files(patterns)
         landed = land_files(files, OPEN_DATA_DIR, lake)
