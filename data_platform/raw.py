@@ -192,7 +192,9 @@ def _raw_asset(
         ).strip(),
         metadata={"raw_files": patterns, "code_location": location.name},
     )
-    def _land(context: dg.AssetExecutionContext, storage: PlatformStorage) -> dg.MaterializeResult:
+    def _land(
+        context: dg.AssetExecutionContext, storage: PlatformStorage
+    ) -> dg.MaterializeResult[None]:
         lake = storage.lake()
         files = resolve_raw_files(patterns)
         landed = land_files(files, OPEN_DATA_DIR, lake)

@@ -44,7 +44,7 @@ WAREHOUSE_DIR_ENV = WAREHOUSE_DIR.name
 DEFAULT_WAREHOUSE_DIR = REPO_ROOT / ".local" / "warehouse"
 
 
-class PlatformStorage(dg.ConfigurableResource):
+class PlatformStorage(dg.ConfigurableResource):  # type: ignore[type-arg]  # generic in its value; used as is
     """The lake and the DuckDB warehouse of a code location (resource key ``storage``).
 
     Attributes:

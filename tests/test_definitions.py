@@ -256,8 +256,31 @@ def test_workspace_lists_exactly_the_registered_locations():
     assert [(e["location_name"], e["module_name"]) for e in entries] == [
         (location.name, location.module) for location in LOCATIONS
     ]
-    # Both workspace files (local and stack) are what the list of locations generates.
+    # Both workspace files (local and stack) and CODEOWNERS are what the list of locations
+    # generates.
+    assert workspaces.CODEOWNERS in workspaces.expected_files()
     assert workspaces.main(["--check"]) == 0
+    # Each administration owns its Python package and its dbt project; the platform team the rest.
+    owners = dict(
+        line.split(" ", 1)
+        for line in workspaces.CODEOWNERS.read_text().splitlines()
+        if not line.startswith("#")
+    )
+    assert owners["*"] == "@fwb/data_platform"
+    for location in LOCATIONS:
+        team = "@fwb/" + location.owner.removeprefix("team:")
+        assert owners[f"/{location.name}/"] == team
+        assert owners[f"/dbt_submodules/{location.dbt_project_dir.name}/"] == team
+
+
+def test_every_dbt_project_has_its_sqlfluff_hook():
+    # `make lint` and commits lint each registered dbt project with a hook of its own.
+    config = yaml.safe_load((REPO_ROOT / ".pre-commit-config.yaml").read_text())
+    hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+    for location in LOCATIONS:
+        folder = location.dbt_project_dir.name
+        assert hooks[f"sqlfluff-{folder}"]["args"] == [folder]
+        assert hooks[f"sqlfluff-{folder}"]["files"] == f"^dbt_submodules/{folder}/"
 
 
 def test_dagster_definitions_validate_passes_on_the_workspace(tmp_path):

@@ -4,7 +4,7 @@
   GitLab's CI schema;
 * ``gitlab-ci-local --list`` shows the expected jobs for a push on main, a merge request and a
   tag, with one parallel ``test`` job per tier of the suite (``test: [fast]`` ...);
-* the ``ruff``, ``validate`` and ``test: [fast]`` jobs run with ``gitlab-ci-local
+* the ``lint``, ``validate`` and ``test: [fast]`` jobs run with ``gitlab-ci-local
   --force-shell-executor`` in a git clone of the working tree as it is now (uncommitted files
   included), and the test job writes its JUnit and Cobertura reports;
 * slim CI (``data_platform.tools.slim_ci``) on a one-model change builds and tests that model
@@ -107,7 +107,7 @@ def test_gitlab_ci_local_lists_the_jobs_of_each_pipeline(gitlab_ci_local, ci_clo
     listed = re.findall(r"^(test(?::\s*\[[^\]]*\])?)\s{2,}", listing.stdout, re.MULTILINE)
     assert listed == TEST_JOBS, listing.stdout
 
-    checks = {"build", "validate", "ruff", "sqlfluff", "sonar", *TEST_JOBS}
+    checks = {"build", "validate", "lint", "sonar", *TEST_JOBS}
     main = running_jobs(gitlab_ci_local, ci_clone)
     assert set(main) == checks | {"prod_manifests", "deploy_dev", "pages"}
     feature = running_jobs(gitlab_ci_local, ci_clone, "CI_COMMIT_BRANCH=feature/new-mart")
@@ -144,7 +144,7 @@ def run_job(executable: Path, clone: Path, job: str, *variables: str) -> str:
 
 @pytest.mark.slow
 def test_lint_validate_and_test_jobs_pass_with_the_shell_executor(gitlab_ci_local, ci_clone):
-    run_job(gitlab_ci_local, ci_clone, "ruff")
+    run_job(gitlab_ci_local, ci_clone, "lint")
     output = run_job(gitlab_ci_local, ci_clone, "validate")
     for location in ("data_platform", "ags_project", "agaj_project"):
         assert f"dagster definitions validate -m {location}.definitions" in output

@@ -31,8 +31,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from data_platform.lake import LAKE_ROOT_ENV
 from data_platform.locations import LOCATIONS, CodeLocation
-from data_platform.settings import LAKE_ROOT_ENV, REPO_ROOT, WAREHOUSE_DIR_ENV, dbt_executable
+from data_platform.settings import REPO_ROOT, WAREHOUSE_DIR_ENV, dbt_executable
 
 DEFAULT_SITE_DIR = REPO_ROOT / ".local" / "dbt_docs"
 

@@ -25,6 +25,7 @@ AZURITE_PREFIX = REPO_ROOT / ".local" / "azurite"
 ACCOUNT = "devstoreaccount1"
 # Azurite's documented, well-known development key (not a secret).
 ACCOUNT_KEY = (
+    # pragma: allowlist nextline secret
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
 
