@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dagster as dg
 from dagster import DagsterEventType
+from dagster._core.execution.plan.objects import StepFailureData
 
 from data_platform.locations import CodeLocation
 from data_platform.notifications import Notification, NotificationChannels
@@ -45,7 +46,7 @@ def failed_error_checks(instance: dg.DagsterInstance, run_id: str) -> list[str]:
     for record in records:
         event = record.event_log_entry.dagster_event
         evaluation = event.event_specific_data if event else None
-        if evaluation is None or evaluation.passed:
+        if not isinstance(evaluation, dg.AssetCheckEvaluation) or evaluation.passed:
             continue
         if evaluation.severity != dg.AssetCheckSeverity.ERROR:
             continue
@@ -60,7 +61,8 @@ def unmaterialized_assets(instance: dg.DagsterInstance, run_id: str) -> list[str
 
     def keys(event_type: DagsterEventType) -> list[str]:
         records = instance.get_records_for_run(run_id, of_type=event_type).records
-        found = [r.event_log_entry.dagster_event.asset_key for r in records]
+        events = [r.event_log_entry.dagster_event for r in records]
+        found = [event.asset_key for event in events if event is not None]
         return [key.to_user_string() for key in found if key is not None]
 
     done = set(keys(DagsterEventType.ASSET_MATERIALIZATION))
@@ -108,8 +110,8 @@ def run_failure_message(
     if checks:
         lines += ["Failed checks (severity ERROR):", *bullet_list(checks)]
     steps = [
-        f"{event.step_key}: {first_line(event.event_specific_data.error.message)}"
-        if event.event_specific_data and event.event_specific_data.error
+        f"{event.step_key}: {first_line(data.error.message)}"
+        if isinstance(data := event.event_specific_data, StepFailureData) and data.error
         else str(event.step_key)
         for event in context.get_step_failure_events()
     ]
@@ -164,7 +166,9 @@ def build_notification_sensors(location: CodeLocation) -> list[dg.SensorDefiniti
         description=f"Notify {location.administration} of every failed run of {location.name}.",
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
-    def _run_failure(context: dg.RunFailureSensorContext, notifications: NotificationChannels):
+    def _run_failure(
+        context: dg.RunFailureSensorContext, notifications: NotificationChannels
+    ) -> None:
         url = notifications.run_url(context.dagster_run.run_id)
         notifications.send(run_failure_message(location, context, url), context.log)
 
@@ -177,7 +181,9 @@ def build_notification_sensors(location: CodeLocation) -> list[dg.SensorDefiniti
         ),
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
-    def _check_failure(context: dg.RunStatusSensorContext, notifications: NotificationChannels):
+    def _check_failure(
+        context: dg.RunStatusSensorContext, notifications: NotificationChannels
+    ) -> None:
         run = context.dagster_run
         checks = failed_error_checks(context.instance, run.run_id)
         if checks:

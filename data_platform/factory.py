@@ -7,7 +7,7 @@ tests as asset checks, resources) is decided here, identically for every locatio
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
@@ -142,7 +142,7 @@ def definitions_of(location: CodeLocation, project: DbtProject) -> dg.Definition
     )
     def _dbt_assets(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, storage: PlatformStorage
-    ):
+    ) -> Iterator[Any]:
         storage_arguments = storage.dbt_arguments(location.dbt_project)
         use_blocking_imap()  # no core spinning while dbt runs (see data_platform/dbt_metadata.py)
         # dbt unit tests prove the models' logic on hand-made rows: they run in development and

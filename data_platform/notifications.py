@@ -83,7 +83,7 @@ def header_value(text: str) -> str:
     return text
 
 
-class NotificationChannels(dg.ConfigurableResource):
+class NotificationChannels(dg.ConfigurableResource):  # type: ignore[type-arg]  # generic in its value; used as is
     """The channels of the administration that owns a code location (``None``: not configured).
 
     The secrets (webhook and topic URLs, token, SMTP password) are :class:`dagster.EnvVar`,
@@ -206,7 +206,7 @@ class NotificationChannels(dg.ConfigurableResource):
             if self.smtp_user:
                 server.login(self.smtp_user, self.smtp_password or "")
             server.send_message(email)
-        return email["To"]
+        return str(email["To"])
 
     def send(
         self, message: Notification, log: logging.Logger | None = None

@@ -50,10 +50,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from data_platform.lake import LAKE_ROOT_ENV
 from data_platform.locations import LOCATIONS, CodeLocation, find_location
 from data_platform.raw import land_files, resolve_raw_files
 from data_platform.settings import (
-    LAKE_ROOT_ENV,
     OPEN_DATA_DIR,
     WAREHOUSE_DIR_ENV,
     dbt_executable,
@@ -314,8 +314,9 @@ def plan_slim_ci(
             plan.roots = ["state:modified"] + [
                 f"source:{source['source_name']}.{source['name']}"
                 for source in production["sources"].values()
-                if _published_by(source) in plans
-                and source["name"] in names(plans[_published_by(source)].selected)
+                if (publisher := _published_by(source)) is not None
+                and publisher in plans
+                and source["name"] in names(plans[publisher].selected)
             ]
         else:
             reason = f"full build: no production manifest ({manifest})"
@@ -330,9 +331,9 @@ def plan_slim_ci(
         args = plan.parent_args()
         plan.parents = list_nodes(plan.location, args) if args else []
         for node in plan.selected + plan.parents:
-            publisher = plans.get(_published_by(node) or "")
-            if node["resource_type"] == "source" and publisher:
-                publisher.marts.add(node["name"])
+            publisher_plan = plans.get(_published_by(node) or "")
+            if node["resource_type"] == "source" and publisher_plan:
+                publisher_plan.marts.add(node["name"])
     return list(plans.values())
 
 
