@@ -4,12 +4,15 @@ Every module reads a variable through the name declared here; ``.env.example``, 
 file and the README's configuration table are checked against :data:`VARIABLES`
 (``tests/test_settings.py``), and the table is rendered from it (:func:`markdown_table`). The
 Azure credentials are adlfs's own variables, not the platform's: :mod:`data_platform.lake` lists
-them. Nothing here reads the environment.
+them. The environment is read only when a method of :class:`Variable` is called, never at import.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+
+import dagster as dg
 
 ADMIN = "<ADMIN>"
 """Placeholder, in a variable's name, for an administration's ``env_prefix`` (``AGS``)."""
@@ -35,6 +38,32 @@ class Variable:
     def for_admin(self, env_prefix: str) -> str:
         """Return the name for one administration, e.g. ``DATA_PLATFORM_NOTIFY_AGS_NTFY_URL``."""
         return self.name.replace(ADMIN, env_prefix)
+
+    @property
+    def default_value(self) -> str:
+        """The default as a value: :attr:`default` without its Markdown backticks."""
+        return self.default.strip("`")
+
+    def value(self, env_prefix: str = "") -> str:
+        """Return the variable's value now: set and non-empty, else its literal default.
+
+        Args:
+            env_prefix: the administration's prefix, for a name holding ``<ADMIN>``.
+
+        Returns:
+            The value, or :attr:`default_value` (``""``: none).
+        """
+        return os.environ.get(self.for_admin(env_prefix)) or self.default_value
+
+    def setting(self, env_prefix: str = "") -> dg.EnvVar | None:
+        """Return the variable as a resource setting when it is set and non-empty, else None.
+
+        Bound as :class:`dagster.EnvVar`, the value is read where the run runs and the UI shows
+        the variable's name, never a secret's value; an unset one is left out (``None``) because
+        Dagster refuses an unset ``EnvVar`` when a resource is built, so the field's default holds.
+        """
+        name = self.for_admin(env_prefix)
+        return dg.EnvVar(name) if os.environ.get(name) else None
 
 
 LAKE_ROOT = Variable(

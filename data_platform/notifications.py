@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import smtplib
 import urllib.request
 from dataclasses import dataclass
@@ -36,7 +37,6 @@ from data_platform.locations import CodeLocation, get_location
 
 LOGGER = logging.getLogger(__name__)
 
-DEFAULT_UI_URL = "http://127.0.0.1:3000"  # as env.UI_URL.default says
 TIMEOUT_SECONDS = 10.0
 """Timeout of one delivery: a slow receiver delays the sensor tick by at most this much."""
 
@@ -96,12 +96,12 @@ class NotificationChannels(dg.ConfigurableResource):  # type: ignore[type-arg]  
     ntfy_token: str | None = None
     email_to: list[str] = []
     smtp_host: str | None = None
-    smtp_port: str = "25"
+    smtp_port: str = env.SMTP_PORT.default_value
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_from: str | None = None
     smtp_starttls: bool = False
-    ui_url: str = DEFAULT_UI_URL
+    ui_url: str = env.UI_URL.default_value
 
     @classmethod
     def from_environment(cls, location: CodeLocation) -> NotificationChannels:
@@ -113,9 +113,9 @@ class NotificationChannels(dg.ConfigurableResource):  # type: ignore[type-arg]  
         """
 
         def read(variable: env.Variable) -> str | None:
-            name = variable.for_admin(location.env_prefix)
-            value = dg.EnvVar(name).get_value() or None
-            return dg.EnvVar(name) if value and variable.secret else value
+            if variable.secret:
+                return variable.setting(location.env_prefix)
+            return os.environ.get(variable.for_admin(location.env_prefix)) or None
 
         recipients = (read(env.NOTIFY_EMAIL_TO) or "").split(",")
         return cls(
@@ -125,12 +125,12 @@ class NotificationChannels(dg.ConfigurableResource):  # type: ignore[type-arg]  
             ntfy_token=read(env.NOTIFY_NTFY_TOKEN),
             email_to=[address.strip() for address in recipients if address.strip()],
             smtp_host=read(env.SMTP_HOST),
-            smtp_port=read(env.SMTP_PORT) or "25",
+            smtp_port=env.SMTP_PORT.value(),
             smtp_user=read(env.SMTP_USER),
             smtp_password=read(env.SMTP_PASSWORD),
             smtp_from=read(env.SMTP_FROM),
             smtp_starttls=(read(env.SMTP_STARTTLS) or "").lower() in {"1", "true", "yes"},
-            ui_url=(read(env.UI_URL) or DEFAULT_UI_URL).rstrip("/"),
+            ui_url=env.UI_URL.value().rstrip("/"),
         )
 
     def run_url(self, run_id: str) -> str:

@@ -21,14 +21,13 @@ the same place (``../../.local/...``).
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
 
-from data_platform.environment import WAREHOUSE_DIR
+from data_platform import environment as env
 from data_platform.lake import LAKE_ROOT_ENV, Lake, parse_lake_root, prepare_lake
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +39,7 @@ OPEN_DATA_DIR = REPO_ROOT / "open_data"
 DBT_PROJECTS_DIR = REPO_ROOT / "dbt_submodules"
 """Folder holding one dbt project per code location."""
 
-WAREHOUSE_DIR_ENV = WAREHOUSE_DIR.name
+WAREHOUSE_DIR_ENV = env.WAREHOUSE_DIR.name
 DEFAULT_WAREHOUSE_DIR = REPO_ROOT / ".local" / "warehouse"
 
 
@@ -68,8 +67,9 @@ class PlatformStorage(dg.ConfigurableResource):  # type: ignore[type-arg]  # gen
         A set variable is bound as :class:`dagster.EnvVar`, so the run reads its value where it
         runs (code server, run worker) and the UI shows the variable's name.
         """
-        fields = {"lake_root": LAKE_ROOT_ENV, "warehouse_dir": WAREHOUSE_DIR_ENV}
-        return cls(**{field: dg.EnvVar(name) for field, name in fields.items() if os.getenv(name)})
+        fields = {"lake_root": env.LAKE_ROOT, "warehouse_dir": env.WAREHOUSE_DIR}
+        settings = {field: variable.setting() for field, variable in fields.items()}
+        return cls(**{field: setting for field, setting in settings.items() if setting})
 
     def lake(self) -> Lake:
         """Return the lake.

@@ -14,7 +14,6 @@ every asset is owned by its location's owner and tagged with its layer and admin
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,16 +26,15 @@ from data_platform.locations import CodeLocation
 LAYERS = ("staging", "intermediate", "marts")
 
 DBT_DOCS_URL_ENV = DBT_DOCS_URL.name
-DEFAULT_DBT_DOCS_URL = "http://127.0.0.1:3001"
 
 
 def dbt_docs_base_url() -> str:
     """Return the URL under which browsers reach the docs site, without a trailing slash.
 
     Returns:
-        ``$DATA_PLATFORM_DBT_DOCS_URL`` or ``http://127.0.0.1:3001`` (read at call time).
+        ``$DATA_PLATFORM_DBT_DOCS_URL`` or its declared default (read at call time).
     """
-    return (os.environ.get(DBT_DOCS_URL_ENV) or DEFAULT_DBT_DOCS_URL).rstrip("/")
+    return DBT_DOCS_URL.value().rstrip("/")
 
 
 def model_docs_url(dbt_project: str, unique_id: str) -> str:
