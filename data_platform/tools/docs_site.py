@@ -12,8 +12,6 @@ the index, nor rebuilds only a stale site. The docs are generated with an empty 
 throwaway warehouse, so generating them never opens (nor locks) the platform's DuckDB files.
 """
 
-from __future__ import annotations
-
 import argparse
 import functools
 import html
@@ -33,20 +31,15 @@ DEFAULT_SITE_DIR = REPO_ROOT / ".local" / "dbt_docs"
 
 
 def generate_project_docs(location: CodeLocation, site_dir: Path) -> Path:
-    """Generate one dbt project's docs into ``<site_dir>/<dbt project>/index.html``; return it.
-
-    Raises:
-        subprocess.CalledProcessError: dbt failed (its output in ``stdout``).
-    """
-    with tempfile.TemporaryDirectory(prefix=f"dbt-docs-{location.dbt_project}-") as scratch:
-        env = {**os.environ, WAREHOUSE_DIR_ENV: scratch, LAKE_ROOT_ENV: f"{scratch}/lake"}
+    """Write ``<site_dir>/<dbt project>/index.html``; raise ``CalledProcessError`` if dbt fails."""
+    with tempfile.TemporaryDirectory() as scratch:  # warehouse, lake root and target path
+        env = {**os.environ, WAREHOUSE_DIR_ENV: scratch, LAKE_ROOT_ENV: scratch}
         command = ["docs", "generate", "--static", "--empty-catalog", "--target-path", scratch]
-        subprocess.run(  # noqa: S603 - fixed command
+        subprocess.run(
             [dbt_executable(), *command, "--profiles-dir", "."],
             cwd=location.dbt_project_dir,
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            capture_output=True,
             text=True,
             check=True,
         )
@@ -118,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             for page in build_site(args.site_dir):
                 print(f"wrote {page}", flush=True)
     except subprocess.CalledProcessError as error:
-        print(f"{' '.join(error.cmd)} failed:\n{error.stdout[-6000:]}", file=sys.stderr)
+        print(f"{error.cmd} failed:\n{error.stdout[-4000:]}{error.stderr[-2000:]}", file=sys.stderr)
         return 1
     if args.command == "serve":
         handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=args.site_dir)

@@ -17,8 +17,6 @@ defaults of ``profiles.yml`` (the variables unset), into ``target/slim_ci``: dbt
 path into every source, so manifests parsed with another path would differ everywhere.
 """
 
-from __future__ import annotations
-
 import argparse
 import io
 import json
@@ -157,23 +155,13 @@ def download_state(
     ref: str = "main",
     environ: Mapping[str, str] | None = None,
 ) -> bool:
-    """Download the production manifests kept by the last ``job`` of ``ref`` (GitLab API).
+    """Extract the artifact of the last ``job`` of ``ref`` into ``destination``; tell if found.
 
     ``GET $CI_API_V4_URL/projects/$CI_PROJECT_ID/jobs/artifacts/<ref>/download?job=<job>`` with
-    ``JOB-TOKEN: $CI_JOB_TOKEN``; the archive's top folder becomes ``destination``.
-    Hand-written because the CI image has no curl and no GitLab client: urllib and zipfile do it.
-
-    Args:
-        destination: folder to extract into (created when missing).
-        job: the job keeping the manifests.
-        ref: the branch of that job.
-        environ: the CI variables (``os.environ`` by default).
-
-    Returns:
-        True when extracted; False on HTTP 404 (no such artifact: slim CI then builds all).
-
-    Raises:
-        SlimCiError: a CI variable is missing, or the API answered another error.
+    ``JOB-TOKEN: $CI_JOB_TOKEN`` (the CI variables of ``environ``, ``os.environ`` by default); the
+    archive's top folder becomes ``destination``. Hand-written: the CI image has no curl and no
+    GitLab client. Returns False on HTTP 404 (no such artifact: slim CI then builds all); raises
+    :class:`SlimCiError` when a CI variable is missing or the API answers another error.
     """
     environ = os.environ if environ is None else environ
     needed = ("CI_API_V4_URL", "CI_PROJECT_ID", "CI_JOB_TOKEN")
@@ -200,19 +188,11 @@ def download_state(
 
 
 def plan_slim_ci(state_dir: Path | None, projects: Sequence[str] = ()) -> list[ProjectPlan]:
-    """Decide what a merge-request pipeline builds in every dbt project (see the module doc).
+    """Return one plan per location, publishers first (see the module doc).
 
-    Args:
-        state_dir: folder of the production manifests, or ``None`` to build everything.
-        projects: dbt project or location names to build (all by default); the others build
-            only the parents other projects read.
-
-    Returns:
-        One plan per registered location, publishers first.
-
-    Raises:
-        KeyError: a name of ``projects`` is not a registered project.
-        SlimCiError: a project cannot be parsed or listed.
+    ``state_dir`` holds the production manifests (``None``: build all); ``projects`` names the
+    projects to build (default: all; the others build only what other projects read). Raises
+    ``KeyError`` for an unregistered project, :class:`SlimCiError` when dbt fails.
     """
     wanted = {find_location(name).name for name in projects}
     plans: dict[str, ProjectPlan] = {}  # by dbt project name, as meta.published_by says it
@@ -231,9 +211,7 @@ def plan_slim_ci(state_dir: Path | None, projects: Sequence[str] = ()) -> list[P
                 and source["name"] in names(publisher.selected)
             ]
         else:
-            plan = ProjectPlan(
-                location, "full", f"full build: no production manifest ({state or 'no --state'})"
-            )
+            plan = ProjectPlan(location, "full", f"no production manifest ({state})")
         if (args := plan.args()) is not None:
             plan.selected = list_nodes(location, args)
         plans[location.dbt_project] = plan
@@ -248,11 +226,9 @@ def plan_slim_ci(state_dir: Path | None, projects: Sequence[str] = ()) -> list[P
 
 
 def execute(plan: ProjectPlan) -> None:
-    """Land the raw files the plan's sources read, build its parents, build its selection.
+    """Land the raw files the plan reads, build its parents, then build and test its selection.
 
-    Raises:
-        SlimCiError: a dbt command failed.
-        data_platform.raw.RawFileError: a raw file is missing or malformed.
+    Raises :class:`SlimCiError` (dbt failed) or :class:`data_platform.raw.RawFileError`.
     """
     (DEFAULT_LOCAL_LAKE / "marts" / plan.location.dbt_project).mkdir(parents=True, exist_ok=True)
     DEFAULT_WAREHOUSE_DIR.mkdir(parents=True, exist_ok=True)
