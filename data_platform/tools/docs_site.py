@@ -1,24 +1,16 @@
-"""The dbt documentation of every code location, as one static site served beside the Dagster UI.
+"""The dbt docs of every code location, as one static site served beside the Dagster UI.
 
-``python -m data_platform.tools.docs_site build <folder>`` runs ``dbt docs generate --static``
-for each registered dbt project and writes::
+``python -m data_platform.tools.docs_site build [<folder>]`` writes ``<folder>/<dbt
+project>/index.html`` (dbt's own ``dbt docs generate --static``: one self-contained page) and
+``<folder>/index.html``, one link per administration. ``... serve [--build | --build-if-stale]
+[--dir D] [--host H] [--port P]`` serves the folder with the standard library's ``http.server``
+(``make dev``; the ``dbt-docs`` service of the compose stack). Every dbt asset links into it
+(:func:`data_platform.translator.model_docs_url`).
 
-    <folder>/index.html                  one link per administration
-    <folder>/<dbt project>/index.html    that project's dbt docs (manifest and catalog inlined)
-
-``python -m data_platform.tools.docs_site serve [--build | --build-if-stale] [--dir D] [--host H]
-[--port P]`` serves that
-folder over HTTP (``make dev`` starts it beside ``dagster dev``; the compose stack runs it as
-the ``dbt-docs`` service). Every dbt asset of the UI carries a ``dbt_docs`` link into it
-(:func:`data_platform.translator.model_docs_url`), whose base is ``DATA_PLATFORM_DBT_DOCS_URL``.
-
-The docs are generated with an empty catalog, in a throwaway warehouse: generating them never
-opens the platform's DuckDB files, so it cannot collide with a running materialization. Column
-names, descriptions and tests come from the dbt project's YAML, which documents every mart
-column (a test checks it).
+Hand-written, because dbt documents one project per site and neither dbt nor Dagster builds
+the index, nor rebuilds only a stale site. The docs are generated with an empty catalog in a
+throwaway warehouse, so generating them never opens (nor locks) the platform's DuckDB files.
 """
-
-from __future__ import annotations
 
 import argparse
 import functools
@@ -38,69 +30,27 @@ from data_platform.settings import REPO_ROOT, WAREHOUSE_DIR_ENV, dbt_executable
 DEFAULT_SITE_DIR = REPO_ROOT / ".local" / "dbt_docs"
 
 
-class DocsBuildError(RuntimeError):
-    """``dbt docs generate`` failed for a dbt project (the message carries dbt's output)."""
-
-
 def generate_project_docs(location: CodeLocation, site_dir: Path) -> Path:
-    """Generate one dbt project's docs into ``<site_dir>/<dbt project>/index.html``.
-
-    Args:
-        location: the code location whose dbt project is documented.
-        site_dir: root of the docs site.
-
-    Returns:
-        The written ``index.html`` (dbt's ``static_index.html``: one self-contained file).
-
-    Raises:
-        DocsBuildError: dbt failed; the message names the project and ends with dbt's output.
-    """
-    with tempfile.TemporaryDirectory(prefix=f"dbt-docs-{location.dbt_project}-") as scratch:
-        scratch_dir = Path(scratch)
-        env = {
-            **os.environ,
-            WAREHOUSE_DIR_ENV: str(scratch_dir / "warehouse"),
-            LAKE_ROOT_ENV: str(scratch_dir / "lake"),
-        }
-        (scratch_dir / "warehouse").mkdir()
-        result = subprocess.run(  # noqa: S603 - fixed command
-            [
-                dbt_executable(),
-                "docs",
-                "generate",
-                "--static",
-                "--empty-catalog",
-                "--profiles-dir",
-                str(location.dbt_project_dir),
-                "--target-path",
-                str(scratch_dir / "target"),
-            ],
+    """Write ``<site_dir>/<dbt project>/index.html``; raise ``CalledProcessError`` if dbt fails."""
+    with tempfile.TemporaryDirectory() as scratch:  # warehouse, lake root and target path
+        env = {**os.environ, WAREHOUSE_DIR_ENV: scratch, LAKE_ROOT_ENV: scratch}
+        command = ["docs", "generate", "--static", "--empty-catalog", "--target-path", scratch]
+        subprocess.run(
+            [dbt_executable(), *command, "--profiles-dir", "."],
             cwd=location.dbt_project_dir,
             env=env,
             capture_output=True,
             text=True,
-            check=False,
+            check=True,
         )
-        if result.returncode != 0:
-            raise DocsBuildError(
-                f"dbt docs generate failed for {location.dbt_project} "
-                f"({location.dbt_project_dir}):\n{result.stdout[-4000:]}{result.stderr[-2000:]}"
-            )
         target = site_dir / location.dbt_project / "index.html"
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(scratch_dir / "target" / "static_index.html", target)
+        shutil.copyfile(Path(scratch) / "static_index.html", target)
     return target
 
 
 def render_index(locations: tuple[CodeLocation, ...] = LOCATIONS) -> str:
-    """Return the site's home page: one link per administration's dbt docs.
-
-    Args:
-        locations: the code locations listed.
-
-    Returns:
-        An HTML document (French, the analysts' language).
-    """
+    """Return the site's home page (French, the analysts' language): one link per project."""
     items = "\n".join(
         f'    <li><a href="{html.escape(loc.dbt_project)}/index.html">'
         f"{html.escape(loc.administration)}</a> — projet dbt <code>{html.escape(loc.dbt_project)}"
@@ -117,19 +67,11 @@ def render_index(locations: tuple[CodeLocation, ...] = LOCATIONS) -> str:
 
 
 def build_site(site_dir: Path, locations: tuple[CodeLocation, ...] = LOCATIONS) -> list[Path]:
-    """Build the whole docs site: every project's docs, then the index.
-
-    Args:
-        site_dir: output folder (created; existing project pages are replaced).
-        locations: the code locations documented.
-
-    Returns:
-        The written pages, the index first.
+    """Build every project's docs into ``site_dir``, then the index; return the pages written.
 
     Raises:
-        DocsBuildError: dbt failed for one project (the pages already written stay).
+        subprocess.CalledProcessError: dbt failed for one project (pages written stay).
     """
-    site_dir.mkdir(parents=True, exist_ok=True)
     pages = [generate_project_docs(location, site_dir) for location in locations]
     index = site_dir / "index.html"
     index.write_text(render_index(locations), encoding="utf-8")
@@ -137,49 +79,21 @@ def build_site(site_dir: Path, locations: tuple[CodeLocation, ...] = LOCATIONS) 
 
 
 def is_stale(site_dir: Path, locations: tuple[CodeLocation, ...] = LOCATIONS) -> bool:
-    """Tell whether the site must be built again before it is served.
+    """Tell whether the index or a project's page is missing, or older than its manifest.
 
-    Args:
-        site_dir: root of the docs site.
-        locations: the code locations documented.
-
-    Returns:
-        True when a project's page is missing or older than its ``target/manifest.json`` (the
-        manifest changes whenever dbt parses a changed project), or when the index is missing.
+    A project's ``target/manifest.json`` changes whenever dbt parses a changed project.
     """
-    index = site_dir / "index.html"
-    if not index.exists():
-        return True
-    for location in locations:
-        page = site_dir / location.dbt_project / "index.html"
-        manifest = location.dbt_project_dir / "target" / "manifest.json"
-        if not page.exists():
-            return True
-        if manifest.exists() and manifest.stat().st_mtime > page.stat().st_mtime:
-            return True
-    return False
-
-
-def serve(site_dir: Path, host: str, port: int) -> None:
-    """Serve ``site_dir`` over HTTP until interrupted.
-
-    Args:
-        site_dir: the built site.
-        host: interface to bind (``127.0.0.1`` locally, ``0.0.0.0`` in a container).
-        port: TCP port.
-    """
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site_dir))
-    with http.server.ThreadingHTTPServer((host, port), handler) as server:
-        print(f"dbt docs of every code location on http://{host}:{port}/", flush=True)
-        server.serve_forever()
+    pages = [(site_dir / loc.dbt_project / "index.html", loc) for loc in locations]
+    return not (site_dir / "index.html").exists() or any(
+        not page.exists()
+        or (manifest := location.dbt_project_dir / "target" / "manifest.json").exists()
+        and manifest.stat().st_mtime > page.stat().st_mtime
+        for page, location in pages
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``build <folder>`` or ``serve [--build] [--dir] [--host] [--port]``.
-
-    Returns:
-        Process exit code: 0 on success, 1 when dbt failed (its output on stderr).
-    """
+    """Command line (``--help``); returns 0, or 1 when dbt failed (its output on stderr)."""
     parser = argparse.ArgumentParser(prog="python -m data_platform.tools.docs_site")
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="generate the docs of every dbt project")
@@ -187,24 +101,23 @@ def main(argv: list[str] | None = None) -> int:
     served = commands.add_parser("serve", help="serve the docs site over HTTP")
     served.add_argument("--dir", dest="site_dir", type=Path, default=DEFAULT_SITE_DIR)
     served.add_argument("--build", action="store_true", help="build the site first")
-    served.add_argument(
-        "--build-if-stale",
-        action="store_true",
-        help="build the site first only when a dbt manifest is newer than its page",
-    )
+    served.add_argument("--build-if-stale", action="store_true", help="build it if stale")
     served.add_argument("--host", default="127.0.0.1")
     served.add_argument("--port", type=int, default=3001)
     args = parser.parse_args(argv)
+    stale = args.command == "serve" and args.build_if_stale and is_stale(args.site_dir)
     try:
-        stale = args.command == "serve" and args.build_if_stale and is_stale(args.site_dir)
         if args.command == "build" or args.build or stale:
             for page in build_site(args.site_dir):
                 print(f"wrote {page}", flush=True)
-    except DocsBuildError as error:
-        print(error, file=sys.stderr)
+    except subprocess.CalledProcessError as error:
+        print(f"{error.cmd} failed:\n{error.stdout[-4000:]}{error.stderr[-2000:]}", file=sys.stderr)
         return 1
     if args.command == "serve":
-        serve(args.site_dir, args.host, args.port)
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=args.site_dir)
+        with http.server.ThreadingHTTPServer((args.host, args.port), handler) as server:
+            print(f"dbt docs of every code location on http://{args.host}:{args.port}/", flush=True)
+            server.serve_forever()
     return 0
 
 
