@@ -1,14 +1,17 @@
-"""A throwaway PostgreSQL server for the tests: ``initdb`` and ``pg_ctl`` in a temporary folder.
+"""A throwaway PostgreSQL server for the tests: ``pg_ctl initdb`` and ``pg_ctl start``.
 
 The server binaries are Debian's (``/usr/lib/postgresql/<version>/bin``). PostgreSQL refuses to
 run as root, so when the tests run as root the cluster belongs to the ``postgres`` system user
-(created by Debian's postgresql-common) and the commands run through ``runuser``.
+(created by Debian's postgresql-common) and ``pg_ctl`` runs through ``runuser``: that is why
+pytest-postgresql, which runs ``pg_ctl`` as the current user, does not serve here.
 """
 
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,36 +31,18 @@ class PostgresServer:
 
     def dsn(self) -> dict[str, str | int]:
         """Return psycopg2's connection keywords for this server's database."""
-        return {
-            "host": self.host,
-            "port": self.port,
-            "user": self.user,
-            "password": self.password,
-            "dbname": self.database,
-        }
+        return {"host": self.host, "port": self.port, "user": self.user,
+                "password": self.password, "dbname": self.database}  # fmt: skip
 
     def dagster_env(self) -> dict[str, str]:
         """Return the ``DAGSTER_POSTGRES_*`` variables read by the production ``dagster.yaml``."""
-        return {
-            "DAGSTER_POSTGRES_HOST": self.host,
-            "DAGSTER_POSTGRES_PORT": str(self.port),
-            "DAGSTER_POSTGRES_USER": self.user,
-            "DAGSTER_POSTGRES_PASSWORD": self.password,
-            "DAGSTER_POSTGRES_DB": self.database,
-        }
-
-
-def postgres_bin_dir() -> Path | None:
-    """Return the folder of the newest installed PostgreSQL server binaries, or None."""
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), reverse=True)
-    if candidates:
-        return candidates[0].parent
-    found = shutil.which("pg_ctl")
-    return Path(found).parent if found else None
+        values = {"HOST": self.host, "PORT": self.port, "USER": self.user,
+                  "PASSWORD": self.password, "DB": self.database}  # fmt: skip
+        return {f"DAGSTER_POSTGRES_{name}": str(value) for name, value in values.items()}
 
 
 @contextmanager
-def throwaway_postgres(database: str = "dagster"):
+def throwaway_postgres(database: str = "dagster") -> Iterator[PostgresServer]:
     """Start a PostgreSQL cluster in a temporary folder and yield its :class:`PostgresServer`.
 
     The folder is made with :func:`tempfile.mkdtemp` (not under pytest's ``tmp_path``, whose
@@ -67,58 +52,37 @@ def throwaway_postgres(database: str = "dagster"):
         RuntimeError: no PostgreSQL server binaries are installed.
         subprocess.CalledProcessError: initdb, pg_ctl or createdb failed.
     """
-    bin_dir = postgres_bin_dir()
-    if bin_dir is None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), reverse=True)
+    pg_ctl = found[0] if found else shutil.which("pg_ctl")
+    if pg_ctl is None:
         raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    as_root = os.geteuid() == 0
-    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
     workdir = Path(tempfile.mkdtemp(prefix="platform-postgres-"))
-    data, sockets = workdir / "data", workdir / "sockets"
-    sockets.mkdir(exist_ok=True)
-    password_file = workdir / "password"
-    password = os.urandom(12).hex()
-    password_file.write_text(password)
-    if as_root:
+    server = PostgresServer("127.0.0.1", free_port(), "dagster", secrets.token_hex(12), database)
+    (workdir / "password").write_text(server.password)
+    prefix = []
+    if os.geteuid() == 0:
+        prefix = ["runuser", "-u", "postgres", "--"]
         shutil.chown(workdir, "postgres")
-        shutil.chown(sockets, "postgres")
-        shutil.chown(password_file, "postgres")
-        workdir.chmod(0o755)
-    port = free_port()
-
-    def run(*command: str) -> None:
-        subprocess.run([*prefix, *command], check=True, capture_output=True, text=True)
-
-    run(
-        str(bin_dir / "initdb"),
-        "-D", str(data),
-        "-U", "dagster",
-        "--auth=scram-sha-256",
-        f"--pwfile={password_file}",
-        "-E", "UTF8",
-    )  # fmt: skip
-    options = f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off"
-    run(
-        str(bin_dir / "pg_ctl"),
-        "-D",
-        str(data),
-        "-o",
-        options,
-        "-l",
-        str(workdir / "log"),
-        "-w",
-        "start",
-    )
+        shutil.chown(workdir / "password", "postgres")
+    cluster = [*prefix, str(pg_ctl), "--pgdata", str(workdir / "data")]
+    initdb = f"-U dagster --auth=scram-sha-256 --pwfile={workdir / 'password'} -E UTF8"
+    options = f"-h 127.0.0.1 -p {server.port} -k {workdir} -c fsync=off"
+    subprocess.run([*cluster, "initdb", "-o", initdb], check=True, capture_output=True)
+    start = [*cluster, "-o", options, "-l", str(workdir / "log"), "-w", "start"]
+    subprocess.run(start, check=True, capture_output=True)
     try:
-        env = {**os.environ, "PGPASSWORD": password}
+        createdb = [
+            str(Path(pg_ctl).parent / "createdb"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(server.port),
+        ]
+        env = {**os.environ, "PGPASSWORD": server.password}
         subprocess.run(
-            [*prefix, "env", f"PGPASSWORD={password}", str(bin_dir / "createdb"),
-             "-h", "127.0.0.1", "-p", str(port), "-U", "dagster", database],
-            check=True, capture_output=True, text=True, env=env,
-        )  # fmt: skip
-        yield PostgresServer("127.0.0.1", port, "dagster", password, database)
-    finally:
-        subprocess.run(
-            [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-            capture_output=True,
+            [*createdb, "-U", "dagster", database], check=True, capture_output=True, env=env
         )
+        yield server
+    finally:
+        subprocess.run([*cluster, "-m", "fast", "-w", "stop"], capture_output=True)
         shutil.rmtree(workdir, ignore_errors=True)

@@ -6,6 +6,7 @@ Shared by the process stack, Azurite, the dbt docs site and ``make dev``.
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -17,18 +18,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
-    """Wait until ``url`` answers HTTP 200.
-
-    Args:
-        url: the address polled every second.
-        process: the process serving it.
-        log: that process's output (quoted when it exits).
-        timeout: seconds.
+def wait_for_http(
+    url: str, process: subprocess.Popen, log: Path, timeout: float, statuses=(200,)
+) -> None:
+    """Wait until ``url`` (polled every second) answers with one of the HTTP ``statuses``.
 
     Raises:
-        RuntimeError: the process serving it exited first (its log's tail is in the message).
-        TimeoutError: no answer within ``timeout`` seconds.
+        RuntimeError: ``process``, which serves it, exited first (the tail of ``log`` is quoted).
+        TimeoutError: no such answer within ``timeout`` seconds.
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -36,18 +33,19 @@ def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float
             raise RuntimeError(f"{process.args} exited:\n{log.read_text(errors='replace')[-3000:]}")
         try:
             with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - loopback
-                if answer.status == 200:
-                    return
+                status = answer.status
+        except urllib.error.HTTPError as error:
+            status = error.code
         except OSError:
-            pass
+            status = None
+        if status in statuses:
+            return
         time.sleep(1)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 30) -> None:
     """Stop a process: SIGTERM, then SIGKILL after ``timeout`` seconds; wait for its end."""
-    if process.poll() is not None:
-        return
     process.terminate()
     try:
         process.wait(timeout=timeout)
