@@ -237,36 +237,20 @@ CMD ["python3"]
 """
 
 POSTGRES_ENTRYPOINT = r"""#!/bin/sh
-# Entrypoint of the postgres stand-in: the official image's contract (POSTGRES_USER,
-# POSTGRES_PASSWORD, POSTGRES_DB; data in $PGDATA; listens on 0.0.0.0:5432).
+# The official image's contract: POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_DB; data in $PGDATA.
 set -eu
-if [ "${1:-}" = "postgres" ]; then
-    if [ "$(id -u)" = "0" ]; then
-        mkdir -p "$PGDATA" /var/run/postgresql
-        chown -R postgres:postgres "$PGDATA" /var/run/postgresql
-        chmod 700 "$PGDATA"
-        exec setpriv --reuid=postgres --regid=postgres --init-groups -- "$0" "$@"
-    fi
-    if [ ! -s "$PGDATA/PG_VERSION" ]; then
-        : "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}"
-        user="${POSTGRES_USER:-postgres}"
-        db="${POSTGRES_DB:-$user}"
-        pwfile="$(mktemp)"
-        printf '%s\n' "$POSTGRES_PASSWORD" > "$pwfile"
-        initdb -D "$PGDATA" -U "$user" --pwfile="$pwfile" -E UTF8 --locale=C.UTF-8 \
-            --auth-local=trust --auth-host=scram-sha-256
-        rm -f "$pwfile"
-        echo "listen_addresses = '*'" >> "$PGDATA/postgresql.conf"
-        echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
-        if [ "$db" != "postgres" ]; then
-            pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start
-            psql -v ON_ERROR_STOP=1 -U "$user" -d postgres -c "CREATE DATABASE \"$db\""
-            pg_ctl -D "$PGDATA" -m fast -w stop
-        fi
-    fi
-    shift
-    exec postgres -D "$PGDATA" "$@"
+if [ "${1:-}" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
+    user="${POSTGRES_USER:-postgres}"
+    printf '%s\n' "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}" > /tmp/password
+    initdb -D "$PGDATA" -U "$user" --pwfile=/tmp/password -E UTF8 --locale=C.UTF-8 \
+        --auth-local=trust --auth-host=scram-sha-256
+    rm /tmp/password
+    echo "listen_addresses = '*'" >> "$PGDATA/postgresql.conf"
+    echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
+    db="${POSTGRES_DB:-$user}"
+    [ "$db" = postgres ] || echo "CREATE DATABASE \"$db\"" | postgres --single -D "$PGDATA" postgres
 fi
+[ "${1:-}" = postgres ] && shift && exec postgres -D "$PGDATA" "$@"
 exec "$@"
 """
 
@@ -280,6 +264,7 @@ RUN mkdir -p /etc/postgresql-common \\
     && mkdir -p /var/lib/postgresql/data /var/run/postgresql \\
     && chown -R postgres:postgres /var/lib/postgresql /var/run/postgresql
 COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+USER postgres
 ENV LANG=C.UTF-8 \\
     PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
     PGDATA=/var/lib/postgresql/data

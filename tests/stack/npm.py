@@ -15,9 +15,8 @@ class NodeToolUnavailable(RuntimeError):
 def npm_executable(prefix: Path, package: str, version: str, binary: str) -> Path:
     """Return the executable ``binary`` of ``package@version``, installed under ``prefix``.
 
-    npm installs the pinned version when another one, or none, is there. One install at a time
-    (a file lock beside ``prefix``): a second ``npm install`` rewrites the files (without their
-    execute bit until it ends) under a process that already runs them.
+    npm installs the pinned version when another one, or none, is there, one install at a time
+    (a file lock beside ``prefix``: a second install would rewrite the files of a running tool).
 
     Raises:
         NodeToolUnavailable: node (or npm, to install) is missing, or ``npm install`` fails.
@@ -27,9 +26,8 @@ def npm_executable(prefix: Path, package: str, version: str, binary: str) -> Pat
     prefix.mkdir(parents=True, exist_ok=True)
     with FileLock(f"{prefix}.lock"):
         installed = executable.exists() and json.loads(manifest.read_text())["version"] == version
-        missing = [
-            tool for tool in ("node", "npm")[: 1 if installed else 2] if not shutil.which(tool)
-        ]
+        needed = ("node",) if installed else ("node", "npm")
+        missing = [tool for tool in needed if not shutil.which(tool)]
         if missing:
             raise NodeToolUnavailable(
                 f"{package} needs {' and '.join(missing)} (apt-get install nodejs npm)"
@@ -37,12 +35,9 @@ def npm_executable(prefix: Path, package: str, version: str, binary: str) -> Pat
         if installed:
             return executable
         install = subprocess.run(
-            ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund"]
-            + [f"{package}@{version}"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+            ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
+             f"{package}@{version}"], capture_output=True, text=True, check=False,
+        )  # fmt: skip
         if install.returncode != 0 or not executable.exists():
             raise NodeToolUnavailable(f"npm install {package} failed: {install.stderr[-1500:]}")
         return executable

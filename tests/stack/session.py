@@ -2,7 +2,8 @@
 
 Under pytest-xdist every worker runs the session fixtures of its own; what must happen once per
 session (the manifests, the real data, the dbt docs site, the dbt unit test builds) runs under a
-file lock in the folder that the workers share.
+file lock in the folder that the workers share. pytest-xdist has no such feature (its docs
+recommend this very file lock pattern).
 """
 
 import os
@@ -12,12 +13,6 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
-
-
-def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Return the session's temporary folder shared by every pytest-xdist worker."""
-    base = tmp_path_factory.getbasetemp()
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
 def once_per_session(
@@ -34,7 +29,8 @@ def once_per_session(
     Returns:
         The folder, once ``action`` has finished in this or another worker.
     """
-    shared = shared_folder(tmp_path_factory)
+    shared = tmp_path_factory.getbasetemp()
+    shared = shared.parent if os.environ.get("PYTEST_XDIST_WORKER") else shared
     folder, done, failed = shared / name, shared / f"{name}.done", shared / f"{name}.failed"
     with FileLock(str(shared / f"{name}.lock")):
         if failed.exists():
