@@ -155,7 +155,7 @@ def azurite():
     ``PLATFORM_REQUIRE_AZURITE=1`` (set by ``.ci/run``), which makes that a failure.
     """
     from tests.stack.azurite import running_azurite
-    from tests.stack.npm import NodeToolUnavailable
+    from tests.stack.processes import NodeToolUnavailable
 
     try:
         with running_azurite() as server:
@@ -172,7 +172,7 @@ def gitlab_ci_local() -> Path:
     ``.ci/run``), which makes that a failure.
     """
     from tests.stack import gitlab_ci_local
-    from tests.stack.npm import NodeToolUnavailable, npm_executable
+    from tests.stack.processes import NodeToolUnavailable, npm_executable
 
     try:
         return npm_executable(

@@ -14,8 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data_platform.settings import REPO_ROOT
-from tests.stack.npm import NodeToolUnavailable, npm_executable
-from tests.stack.processes import free_port, stop_process, wait_for_http
+from tests.stack.processes import (
+    NodeToolUnavailable,
+    free_port,
+    npm_executable,
+    stop_process,
+    wait_for_http,
+)
 
 AZURITE_VERSION = "3.35.0"
 AZURITE_PREFIX = REPO_ROOT / ".local" / "azurite"

@@ -1,19 +1,21 @@
 """The production stack as processes: PostgreSQL, one code server per location, webserver, daemon.
 
-Everything is real and local: a throwaway PostgreSQL cluster, the production ``dagster.yaml``, a
-gRPC workspace generated from the list of locations, and the GraphQL API the UI uses. The stack
-runs from a copy of the platform (so that a test can break a manifest safely) on the lake and
-warehouse it is given. The session fixture ``process_stack`` (``tests/conftest.py``) starts it
-once; the stack and browser tiers share it. Dagster starts no such stack for tests itself
-(``dagster dev`` runs no code server per location on PostgreSQL), hence this glue.
+Real and local: a throwaway PostgreSQL cluster, the production ``dagster.yaml``, a gRPC workspace
+generated from the list of locations, and the GraphQL API the UI uses. It runs from a copy of
+the platform (a test may break a manifest) on the lake and warehouse it is given; the session
+fixture ``process_stack`` (``tests/conftest.py``) starts it once for the stack and browser tiers.
+Hand-written glue: ``dagster dev`` runs no code server per location on PostgreSQL, and
+pytest-postgresql runs ``pg_ctl`` as the current user, which PostgreSQL refuses when it is root.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,10 +30,69 @@ from data_platform.settings import LAKE_ROOT_ENV, REPO_ROOT, WAREHOUSE_DIR_ENV
 from data_platform.tools.workspaces import grpc_workspace, render
 from data_platform.translator import DBT_DOCS_URL_ENV
 from tests.stack.platform import copy_platform
-from tests.stack.postgres import PostgresServer, throwaway_postgres
 from tests.stack.processes import free_port, stop_process, wait_for_http
 
 BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    """A running throwaway server: user and database ``dagster`` on 127.0.0.1:``port``."""
+
+    port: int
+    password: str
+
+    def dsn(self) -> dict[str, str | int]:
+        """Return psycopg2's connection keywords for the database."""
+        return {"host": "127.0.0.1", "port": self.port, "user": "dagster",
+                "password": self.password, "dbname": "dagster"}  # fmt: skip
+
+    def dagster_env(self) -> dict[str, str]:
+        """Return the ``DAGSTER_POSTGRES_*`` variables read by the production ``dagster.yaml``."""
+        names = {"HOST": "host", "PORT": "port", "USER": "user", "PASSWORD": "password"}
+        values = {**{name: self.dsn()[key] for name, key in names.items()}, "DB": "dagster"}
+        return {f"DAGSTER_POSTGRES_{name}": str(value) for name, value in values.items()}
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[PostgresServer]:
+    """Start a PostgreSQL cluster and yield its :class:`PostgresServer`.
+
+    Its folder is a :func:`tempfile.mkdtemp` (pytest's ``tmp_path`` has parents only root may
+    enter: as root, ``pg_ctl`` runs as the ``postgres`` user through ``runuser``).
+
+    Raises:
+        RuntimeError: no PostgreSQL server binaries are installed.
+        subprocess.CalledProcessError: initdb, pg_ctl or createdb failed.
+    """
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), reverse=True)
+    pg_ctl = found[0] if found else shutil.which("pg_ctl")
+    if pg_ctl is None:
+        raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    workdir = Path(tempfile.mkdtemp(prefix="platform-postgres-"))
+    server = PostgresServer(free_port(), secrets.token_hex(12))
+    (workdir / "password").write_text(server.password)
+    prefix = []
+    if os.geteuid() == 0:
+        prefix = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(workdir, "postgres")
+        shutil.chown(workdir / "password", "postgres")
+    cluster = [*prefix, str(pg_ctl), "--pgdata", str(workdir / "data")]
+    initdb = f"-U dagster --auth=scram-sha-256 --pwfile={workdir / 'password'} -E UTF8"
+    options = f"-h 127.0.0.1 -p {server.port} -k {workdir} -c fsync=off"
+    subprocess.run([*cluster, "initdb", "-o", initdb], check=True, capture_output=True)
+    start = [*cluster, "-o", options, "-l", str(workdir / "log"), "-w", "start"]
+    subprocess.run(start, check=True, capture_output=True)
+    try:
+        subprocess.run(
+            [str(Path(pg_ctl).parent / "createdb"), "-h", "127.0.0.1", "-p", str(server.port),
+             "-U", "dagster", "dagster"],
+            check=True, capture_output=True, env={**os.environ, "PGPASSWORD": server.password},
+        )  # fmt: skip
+        yield server
+    finally:
+        subprocess.run([*cluster, "-m", "fast", "-w", "stop"], capture_output=True)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @dataclass
