@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from azure.storage.blob import BlobServiceClient
+
 from data_platform.settings import REPO_ROOT
 from tests.stack.processes import (
     NodeToolUnavailable,
@@ -53,10 +55,8 @@ class AzuriteServer:
         """Return the variables that make adlfs use this emulator."""
         return {"AZURE_STORAGE_CONNECTION_STRING": self.connection_string()}
 
-    def blob_service(self):
-        """Return an ``azure.storage.blob.BlobServiceClient`` for direct checks (the blob API)."""
-        from azure.storage.blob import BlobServiceClient
-
+    def blob_service(self) -> BlobServiceClient:
+        """Return a blob service client of the emulator's account, for direct checks."""
         return BlobServiceClient.from_connection_string(self.connection_string())
 
     def create_container(self, name: str) -> None:

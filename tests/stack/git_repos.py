@@ -69,8 +69,7 @@ def new_repo(destination: Path, files: dict[str, Path], message: str) -> Path:
 
 @dataclass(frozen=True)
 class DbtRepo:
-    """A steward's dbt repository: a bare ``remote`` (what GitLab would host) and a ``work``
-    clone where the steward commits and releases."""
+    """A steward's dbt repository: a bare ``remote`` (GitLab's) and the steward's ``work`` clone."""
 
     remote: Path
     work: Path
@@ -84,11 +83,8 @@ class DbtRepo:
 
 
 def dbt_repo(project: str, root: Path) -> DbtRepo:
-    """Publish a copy of ``dbt_submodules/<project>`` as a dbt repository with a first release.
-
-    The bare remote ``<project>.git`` and the work clone ``<project>_work`` are made in ``root``;
-    ``main`` holds the project and its first release tag.
-    """
+    """Publish ``dbt_submodules/<project>`` as ``root/<project>.git`` (cloned to
+    ``root/<project>_work``): ``main`` holds the project and its first release tag."""
     remote, work = root / f"{project}.git", root / f"{project}_work"
     git(root, "init", "--quiet", "--bare", "--initial-branch=main", str(remote))
     git(root, "clone", "--quiet", str(remote), str(work))
@@ -102,13 +98,8 @@ def dbt_repo(project: str, root: Path) -> DbtRepo:
 
 
 def platform_repo(destination: Path, submodules: dict[str, Path]) -> Path:
-    """Build a platform repository (one commit on ``main``) with real git submodules.
-
-    Args:
-        destination: folder to create (a copy of the platform, see ``copy_platform``).
-        submodules: dbt project folder (``ags_dbt``) -> its remote; each replaces the plain
-            directory ``dbt_submodules/<project>``.
-    """
+    """Build a copy of the platform in ``destination``, one commit on ``main``, whose
+    ``dbt_submodules/<project>`` are git submodules of ``submodules`` (project -> remote)."""
     copy_platform(destination)
     shutil.copy(REPO_ROOT / ".gitignore", destination / ".gitignore")
     git(destination, "init", "--quiet", "--initial-branch=main")
@@ -122,20 +113,14 @@ def platform_repo(destination: Path, submodules: dict[str, Path]) -> Path:
 
 
 def plain_platform_repo(destination: Path) -> Path:
-    """Build a platform repository whose dbt projects are plain directories, not submodules.
-
-    It holds what ``data-platform dbt bump`` looks at before it refuses a plain directory: the
-    ``dbt_project.yml`` of every registered location, committed on ``main``.
-    """
+    """Build a platform repository whose dbt projects are plain directories (their
+    ``dbt_project.yml``, what ``data-platform dbt bump`` reads before it refuses them)."""
     projects = [location.dbt_project_dir / "dbt_project.yml" for location in LOCATIONS]
     files = {str(path.relative_to(REPO_ROOT)): path for path in projects}
     return new_repo(destination, files, "Platform with its dbt projects as plain directories")
 
 
 def release_files_repo(project: str, destination: Path) -> Path:
-    """Build a repository of the :data:`RELEASE_FILES` of ``dbt_submodules/<project>``.
-
-    They are committed as ``feat:`` on ``main``, with no release tag yet.
-    """
+    """Build a repository of the :data:`RELEASE_FILES` of a dbt project (``feat:``, no tag)."""
     files = {name: REPO_ROOT / "dbt_submodules" / project / name for name in RELEASE_FILES}
     return new_repo(destination, files, f"feat: {project} release files")

@@ -36,9 +36,8 @@ def gcl(executable: Path, cwd: Path, *args: str, timeout: int = 2400):
 
 
 def listed_jobs(executable: Path, cwd: Path, *options: str) -> dict[str, str]:
-    """Return ``{job: when}`` of every job ``gitlab-ci-local --list-json`` lists in ``cwd``.
-
-    Jobs the pipeline does not run are listed too, with ``when`` ``never``.
+    """Return ``{job: when}`` of every job ``gitlab-ci-local --list-json`` lists in ``cwd``
+    (``when`` is ``never`` for the jobs the pipeline does not run).
 
     Raises:
         AssertionError: gitlab-ci-local failed (its output is in the message).
@@ -56,17 +55,13 @@ def pipeline_jobs(
 ) -> dict[str, str] | None:
     """Return ``{job: when}`` of the jobs a pipeline with these variables runs.
 
-    Args:
-        executable: gitlab-ci-local.
-        config: a CI configuration file without local includes (it is listed from a copy).
-        variables: the pipeline's predefined variables (``CI_COMMIT_BRANCH``...); they replace
-            gitlab-ci-local's (``CI_COMMIT_BRANCH`` is unset when they have none).
-        every: list the jobs the pipeline does not run too (``when`` ``never``).
+    ``config`` has no local include (a copy is listed); ``variables`` (``CI_COMMIT_BRANCH``...)
+    replace gitlab-ci-local's predefined ones (``CI_COMMIT_BRANCH`` is unset when absent);
+    ``every`` lists the jobs it does not run too (``when`` ``never``).
 
     Returns:
-        The jobs that run, or ``None`` when ``workflow:rules`` create no pipeline at all.
-        gitlab-ci-local 4.73 reads only the ``variables`` of ``workflow:rules``: they are
-        evaluated as the rules of one more job, :data:`WORKFLOW_JOB`.
+        The jobs, or ``None`` when ``workflow:rules`` create no pipeline (gitlab-ci-local 4.73
+        does not evaluate them: they become the rules of one more job, :data:`WORKFLOW_JOB`).
 
     Raises:
         AssertionError: gitlab-ci-local failed (its output is in the message).

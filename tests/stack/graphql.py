@@ -1,10 +1,9 @@
 """The Dagster webserver's GraphQL API for the stack tests: dagster-graphql's client, and gql.
 
 ``DagsterGraphQLClient`` launches runs, reads their status and reloads locations; what it has no
-method for (the load status of the locations, the assets of a location, what a run materialized,
-asset check results, runless materializations) is a query sent with gql, the client's own
-transport. Every function takes the webserver's base URL (``http://127.0.0.1:3000``); a query
-whose answer carries ``errors`` raises gql's ``TransportQueryError``.
+method for (locations' load status, what a run materialized, asset checks, reported
+materializations) is a query sent with gql, its own transport. Every function takes the
+webserver's base URL; an answer with ``errors`` raises gql's ``TransportQueryError``.
 """
 
 import time
@@ -73,34 +72,15 @@ def wait_for_locations(base_url: str, names, timeout: float = 300) -> dict[str, 
     raise TimeoutError(f"locations {sorted(names)} not loaded within {timeout} s: {statuses}")
 
 
-ASSETS_QUERY = """query ($selector: RepositorySelector!) {
-  repositoryOrError(repositorySelector: $selector) {
-    ... on Repository { assetNodes { assetKey { path } isMaterializable } }
-} }"""
-
-
-def location_asset_keys(base_url: str, location_name: str) -> list[list[str]]:
-    """Return the key paths of the materializable assets a location defines."""
-    selector = {"repositoryLocationName": location_name, "repositoryName": REPOSITORY}
-    nodes = query(base_url, ASSETS_QUERY, {"selector": selector})["repositoryOrError"]["assetNodes"]
-    return [node["assetKey"]["path"] for node in nodes if node["isMaterializable"]]
-
-
 def launch_location_run(base_url: str, location_name: str, keys: list[str]) -> str:
-    """Launch (through the run queue) a run materializing ``keys`` (``"a/b"``) of a location.
-
-    Returns:
-        The run id.
+    """Launch (through the run queue) a run materializing ``keys`` (``"a/b"``); return its id.
 
     Raises:
         dagster_graphql.DagsterGraphQLClientError: the launch was refused (the answer is in it).
     """
+    selection = [key.split("/") for key in keys]
     return client(base_url).submit_job_execution(
-        "__ASSET_JOB",
-        location_name,
-        REPOSITORY,
-        tags={"test": "stack"},
-        asset_selection=[key.split("/") for key in keys],
+        "__ASSET_JOB", location_name, REPOSITORY, tags={"test": "stack"}, asset_selection=selection
     )
 
 
@@ -132,10 +112,8 @@ def wait_for_run(base_url: str, run_id: str, timeout: float = 1200) -> str:
 
 
 def reload_location(base_url: str, location_name: str) -> None:
-    """Ask the webserver to reload a code location (as the UI's "Reload" button does).
-
-    A location that reloads with a load error is no failure here (:func:`location_statuses`
-    reports it).
+    """Reload a code location as the UI's "Reload" button does (a load error is no failure here:
+    :func:`location_statuses` reports it).
 
     Raises:
         AssertionError: the webserver refused the reload (no such location...).
@@ -159,19 +137,26 @@ def asset_check_results(base_url: str, key: str) -> dict[str, tuple[str | None, 
     return {name: (run.get("runId"), run.get("status")) for name, run in executions.items()}
 
 
+ASSETS_QUERY = """query ($selector: RepositorySelector!) {
+  repositoryOrError(repositorySelector: $selector) {
+    ... on Repository { assetNodes { assetKey { path } isMaterializable } }
+} }"""
 REPORT_MUTATION = """mutation ($params: ReportRunlessAssetEventsParams!) {
   reportRunlessAssetEvents(eventParams: $params) { __typename ... on Error { message } }
 }"""
 
 
-def report_materializations(base_url: str, keys: list[list[str]], description: str) -> None:
-    """Report assets (key paths) materialized outside Dagster, as the UI's "Report" dialog does.
+def report_materializations(base_url: str, location_name: str, description: str) -> None:
+    """Report every materializable asset of a location as materialized outside Dagster (as the
+    UI's "Report materialization events" does), with ``description``.
 
     Raises:
         AssertionError: the webserver refused one of them.
     """
-    for path in keys:
-        params = {"eventType": "ASSET_MATERIALIZATION", "assetKey": {"path": path}}
+    selector = {"repositoryLocationName": location_name, "repositoryName": REPOSITORY}
+    nodes = query(base_url, ASSETS_QUERY, {"selector": selector})["repositoryOrError"]["assetNodes"]
+    for node in filter(lambda node: node["isMaterializable"], nodes):
+        params = {"eventType": "ASSET_MATERIALIZATION", "assetKey": node["assetKey"]}
         variables = {"params": {**params, "description": description}}
         answer = query(base_url, REPORT_MUTATION, variables)["reportRunlessAssetEvents"]
         assert answer["__typename"] == "ReportRunlessAssetEventsSuccess", answer

@@ -19,11 +19,8 @@ from data_platform.settings import REPO_ROOT
 
 
 def copy_platform(destination: Path) -> Path:
-    """Copy the code, the workspace and the dbt projects (with their prepared manifests).
-
-    Returns:
-        ``destination`` (created; it must not exist), from which every location loads.
-    """
+    """Copy the code, workspace and dbt projects (with their manifests) to the new folder
+    ``destination`` and return it: every location loads from it."""
     destination.mkdir(parents=True)
     ignore = shutil.ignore_patterns(".venv", ".local", "__pycache__", "logs", "*.duckdb")
     shutil.copy(REPO_ROOT / "workspace.yaml", destination / "workspace.yaml")
@@ -33,16 +30,9 @@ def copy_platform(destination: Path) -> Path:
 
 
 def snapshot_worktree(destination: Path, *, commit: bool = False) -> Path:
-    """Copy the working tree as it is now (tracked and untracked files, not the ignored ones).
-
-    Args:
-        destination: folder to create.
-        commit: also make it a git repository with one commit on ``main`` (gitlab-ci-local
-            reads the jobs' git context from it).
-
-    Returns:
-        ``destination``.
-    """
+    """Copy the working tree's tracked and untracked files (not the ignored ones) to
+    ``destination`` and return it; with ``commit``, it is also a git repository with one commit
+    on ``main`` (gitlab-ci-local reads the jobs' git context from it)."""
     listing = ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"]
     names = subprocess.run(listing, cwd=REPO_ROOT, capture_output=True, check=True).stdout
     for name in filter(None, names.decode().split("\0")):

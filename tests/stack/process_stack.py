@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,11 +131,8 @@ class ProcessStack:
         wait_for_http(f"{self.url}/server_info", self.processes["webserver"], log, timeout=300)
 
     def wait_for_code_server(self, name: str, port: int, timeout: float = 600) -> None:
-        """Wait until the code server ``name`` on ``port`` answers ``SERVING``.
-
-        Asked in this process with the standard gRPC health checking protocol (service
-        ``DagsterApi``), as ``dagster api grpc-health-check`` asks it, without starting a
-        Python process that imports Dagster at every poll.
+        """Wait until the code server ``name`` on ``port`` answers ``SERVING`` to the gRPC health
+        check (as ``dagster api grpc-health-check`` asks, without importing Dagster per poll).
 
         Raises:
             RuntimeError: the code server exited (its log is in the message).
@@ -147,12 +144,10 @@ class ProcessStack:
             while time.monotonic() < deadline:
                 if self.processes[name].poll() is not None:
                     raise RuntimeError(f"{name} exited:\n{self.logs()}")
-                try:
+                with suppress(grpc.RpcError):
                     answer = health_pb2_grpc.HealthStub(channel).Check(request, timeout=5)
                     if answer.status == health_pb2.HealthCheckResponse.SERVING:
                         return
-                except grpc.RpcError:
-                    pass
                 time.sleep(1)
         raise TimeoutError(f"{name} on port {port} not SERVING after {timeout} s")
 
@@ -168,12 +163,8 @@ class ProcessStack:
 def running_process_stack(
     work: Path, storage: dict[str, Path], docs_url: str
 ) -> Iterator[ProcessStack]:
-    """Start the stack in ``work`` on the given lake and warehouse; stop it on exit.
-
-    Args:
-        work: an empty folder for the platform copy, the instance home, logs and workspace.
-        storage: ``{"lake": folder, "warehouse": folder}`` the runs read and write.
-        docs_url: base URL of the dbt docs site the assets link to.
+    """Start the stack in ``work`` (an empty folder) on ``storage`` (``{"lake": folder,
+    "warehouse": folder}``), its assets linking to the dbt docs at ``docs_url``; stop it on exit.
 
     Raises:
         TimeoutError: a code server or the webserver did not start.

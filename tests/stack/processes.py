@@ -64,10 +64,8 @@ class NodeToolUnavailable(RuntimeError):
 
 
 def npm_executable(prefix: Path, package: str, version: str, binary: str) -> Path:
-    """Return the executable ``binary`` of ``package@version``, installed under ``prefix``.
-
-    npm installs the pinned version when another one, or none, is there, one install at a time
-    (a file lock beside ``prefix``: a second install would rewrite the files of a running tool).
+    """Return the executable ``binary`` of ``package@version``, which npm installs under
+    ``prefix`` when missing, one install at a time (a file lock beside ``prefix``).
 
     Raises:
         NodeToolUnavailable: node (or npm, to install) is missing, or ``npm install`` fails.

@@ -18,16 +18,10 @@ from filelock import FileLock
 def once_per_session(
     tmp_path_factory: pytest.TempPathFactory, name: str, action: Callable[[Path], None]
 ) -> Path:
-    """Run ``action(folder)`` once per test session, whichever worker asks first.
+    """Run ``action`` once per session into the new folder ``name``; return that folder.
 
-    Args:
-        tmp_path_factory: pytest's factory (its base folder's parent is shared under xdist).
-        name: name of the folder given to ``action`` and of its lock.
-        action: builds into the (new, empty) folder; an exception fails every later caller too,
-            with the same message, instead of building again.
-
-    Returns:
-        The folder, once ``action`` has finished in this or another worker.
+    The folder is shared by the xdist workers (the parent of their base temporary folders). An
+    exception of ``action`` fails every later caller too, with its message, instead of a rebuild.
     """
     shared = tmp_path_factory.getbasetemp()
     shared = shared.parent if os.environ.get("PYTEST_XDIST_WORKER") else shared
