@@ -23,6 +23,7 @@ import pytest
 
 from data_platform.locations import LOCATIONS
 from data_platform.settings import LAKE_ROOT_ENV, REPO_ROOT, WAREHOUSE_DIR_ENV
+from tests.platform_build import storage
 from tests.stack.session import once_per_session
 
 
@@ -59,8 +60,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def platform_storage(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Point the lake and the warehouse at temporary folders for the whole session."""
-    root = tmp_path_factory.mktemp("platform")
-    paths = {"lake": root / "lake", "warehouse": root / "warehouse"}
+    paths = storage(tmp_path_factory.mktemp("platform"))
     previous = {name: os.environ.get(name) for name in (LAKE_ROOT_ENV, WAREHOUSE_DIR_ENV)}
     os.environ[LAKE_ROOT_ENV] = str(paths["lake"])
     os.environ[WAREHOUSE_DIR_ENV] = str(paths["warehouse"])
@@ -104,11 +104,11 @@ class PlatformBuild:
 
     @property
     def lake(self) -> Path:
-        return self.root / "lake"
+        return storage(self.root)["lake"]
 
     @property
     def warehouse(self) -> Path:
-        return self.root / "warehouse"
+        return storage(self.root)["warehouse"]
 
     @contextmanager
     def instance(self) -> Iterator[dg.DagsterInstance]:
@@ -122,9 +122,9 @@ class PlatformBuild:
         Returns:
             ``{"lake": folder, "warehouse": folder}`` under ``destination``.
         """
-        copies = {"lake": destination / "lake", "warehouse": destination / "warehouse"}
-        shutil.copytree(self.lake, copies["lake"], dirs_exist_ok=True)
-        shutil.copytree(self.warehouse, copies["warehouse"], dirs_exist_ok=True)
+        copies = storage(destination)
+        for name, folder in storage(self.root).items():
+            shutil.copytree(folder, copies[name], dirs_exist_ok=True)
         return copies
 
 
@@ -155,7 +155,7 @@ def azurite():
     ``PLATFORM_REQUIRE_AZURITE=1`` (set by ``.ci/run``), which makes that a failure.
     """
     from tests.stack.azurite import running_azurite
-    from tests.stack.npm import NodeToolUnavailable
+    from tests.stack.processes import NodeToolUnavailable
 
     try:
         with running_azurite() as server:
@@ -172,7 +172,7 @@ def gitlab_ci_local() -> Path:
     ``.ci/run``), which makes that a failure.
     """
     from tests.stack import gitlab_ci_local
-    from tests.stack.npm import NodeToolUnavailable, npm_executable
+    from tests.stack.processes import NodeToolUnavailable, npm_executable
 
     try:
         return npm_executable(
@@ -254,14 +254,12 @@ def process_stack(tmp_path_factory: pytest.TempPathFactory, prepared_manifests, 
     work = tmp_path_factory.mktemp("process_stack")
     with ThreadPoolExecutor(max_workers=1) as pool:
         build = pool.submit(build_platform, tmp_path_factory)
-        storage = {"lake": work / "storage" / "lake", "warehouse": work / "storage" / "warehouse"}
-        with running_process_stack(work / "stack", storage, docs_url) as stack:
+        with running_process_stack(work / "stack", storage(work / "storage"), docs_url) as stack:
             build.result().copy_storage(work / "storage")
             # The copied data was built outside this instance: say so, as an operator restoring
             # a lake would, so that the UI knows every upstream asset exists.
             statuses = graphql.wait_for_locations(stack.url, [loc.name for loc in LOCATIONS])
             assert all(status["loaded"] for status in statuses.values()), statuses
             for location in LOCATIONS:
-                keys = graphql.location_asset_keys(stack.url, location.name)
-                graphql.report_materializations(stack.url, keys, "copied from the build")
+                graphql.report_materializations(stack.url, location.name, "copied from the build")
             yield stack

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import dagster as dg
 
-from data_platform.factory import build_location_definitions
 from data_platform.locations import LOCATIONS, location_of_dbt_project
 from data_platform.settings import LAKE_ROOT_ENV, WAREHOUSE_DIR_ENV
 
@@ -59,6 +58,11 @@ def waves(definitions: dict[str, dg.Definitions]) -> list[list[str]]:
     return ordered
 
 
+def storage(root: Path) -> dict[str, Path]:
+    """Return the lake and warehouse folders under ``root``: ``{"lake": ..., "warehouse": ...}``."""
+    return {"lake": root / "lake", "warehouse": root / "warehouse"}
+
+
 def build(root: Path) -> dict[str, str]:
     """Materialize every location into ``root``; return ``{location: run id}``.
 
@@ -66,8 +70,11 @@ def build(root: Path) -> dict[str, str]:
         dagster_dbt.errors.DagsterDbtError and others: a location cannot be loaded. A run that
             fails is not an error here: its id is returned and the tests read its status.
     """
-    os.environ[LAKE_ROOT_ENV] = str(root / "lake")
-    os.environ[WAREHOUSE_DIR_ENV] = str(root / "warehouse")
+    from data_platform.factory import build_location_definitions  # the locations load here
+
+    folders = storage(root)
+    os.environ[LAKE_ROOT_ENV] = str(folders["lake"])
+    os.environ[WAREHOUSE_DIR_ENV] = str(folders["warehouse"])
     home = root / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     definitions = {

@@ -5,20 +5,24 @@ folder. adlfs talks to it with a connection string, exactly as it talks to a sto
 Azurite is installed with npm into ``.local/azurite`` (git-ignored) on first use.
 """
 
-import os
 import shutil
 import subprocess
 import tempfile
-import time
-import urllib.error
-import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from azure.storage.blob import BlobServiceClient
+
 from data_platform.settings import REPO_ROOT
-from tests.stack.npm import NodeToolUnavailable, npm_executable
-from tests.stack.processes import free_port, stop_process
+from tests.stack.processes import (
+    NodeToolUnavailable,
+    free_port,
+    npm_executable,
+    stop_process,
+    wait_for_http,
+)
 
 AZURITE_VERSION = "3.35.0"
 AZURITE_PREFIX = REPO_ROOT / ".local" / "azurite"
@@ -51,10 +55,8 @@ class AzuriteServer:
         """Return the variables that make adlfs use this emulator."""
         return {"AZURE_STORAGE_CONNECTION_STRING": self.connection_string()}
 
-    def blob_service(self):
-        """Return an ``azure.storage.blob.BlobServiceClient`` for direct checks (the blob API)."""
-        from azure.storage.blob import BlobServiceClient
-
+    def blob_service(self) -> BlobServiceClient:
+        """Return a blob service client of the emulator's account, for direct checks."""
         return BlobServiceClient.from_connection_string(self.connection_string())
 
     def create_container(self, name: str) -> None:
@@ -63,42 +65,29 @@ class AzuriteServer:
 
 
 @contextmanager
-def running_azurite():
+def running_azurite() -> Iterator[AzuriteServer]:
     """Start Azurite's blob service in a temporary folder and yield its :class:`AzuriteServer`.
 
     Raises:
         NodeToolUnavailable: it cannot be installed, or does not answer within 60 s.
     """
     executable = npm_executable(AZURITE_PREFIX, "azurite", AZURITE_VERSION, "azurite-blob")
-    port = free_port()
-    data = Path(tempfile.mkdtemp(prefix="azurite-"))
-    log = (data / "azurite.log").open("w")
-    process = subprocess.Popen(
-        [str(executable), "--blobHost", "127.0.0.1", "--blobPort", str(port)]
-        + ["--location", str(data / "blobs"), "--skipApiVersionCheck", "--loose"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ},
-    )
-    server = AzuriteServer(port)
+    server, data = AzuriteServer(free_port()), Path(tempfile.mkdtemp(prefix="azurite-"))
+    log = data / "azurite.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [str(executable), "--blobHost", "127.0.0.1", "--blobPort", str(server.port),
+             "--location", str(data / "blobs"), "--skipApiVersionCheck", "--loose"],
+            stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise NodeToolUnavailable(
-                    f"Azurite exited ({process.returncode}): {(data / 'azurite.log').read_text()}"
-                )
-            try:
-                urllib.request.urlopen(f"{server.blob_endpoint}?comp=list", timeout=2)
-                break
-            except urllib.error.HTTPError:
-                break  # it answers (403 without a signature): it is up
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise NodeToolUnavailable("Azurite did not answer within 60 s") from None
-                time.sleep(0.5)
+        # It is up when it answers, 403 for a request without a signature.
+        url = f"{server.blob_endpoint}?comp=list"
+        try:
+            wait_for_http(url, process, log, timeout=60, statuses=(200, 403))
+        except (RuntimeError, TimeoutError) as error:
+            raise NodeToolUnavailable(f"Azurite: {error}") from error
         yield server
     finally:
         stop_process(process, timeout=20)
-        log.close()
         shutil.rmtree(data, ignore_errors=True)

@@ -3,7 +3,8 @@
 It evaluates ``rules`` (``if``, ``changes``, ``exists``...) with GitLab's predefined variables
 (``--variable`` overrides them), so that tests can ask what a push, a merge request or a tag runs
 without a GitLab instance, and runs jobs with ``--force-shell-executor``. It is installed with npm
-into ``.local/node`` (git-ignored) on first use (fixture ``gitlab_ci_local``).
+into ``.local/node`` (git-ignored) on first use (fixture ``gitlab_ci_local``). The helpers below
+only call it; what they add is the ``workflow:rules`` it does not evaluate.
 """
 
 import json
@@ -25,26 +26,18 @@ WORKFLOW_JOB = "workflow:rules"
 
 
 def gcl(executable: Path, cwd: Path, *args: str, timeout: int = 2400):
-    """Run gitlab-ci-local in ``cwd`` and return the completed process (output merged).
-
-    Its home (``~/.gitlab-ci-local``, variables of the user) is ``cwd``'s sibling ``gcl-home``.
-    """
+    """Run gitlab-ci-local in ``cwd`` (its home: ``cwd``'s sibling ``gcl-home``), output merged."""
     return subprocess.run(
         [str(executable), "--no-color", "--home", str(cwd.parent / "gcl-home"), *args],
         cwd=cwd,
-        env=clean_environment(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+        env=clean_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        timeout=timeout, check=False,
+    )  # fmt: skip
 
 
 def listed_jobs(executable: Path, cwd: Path, *options: str) -> dict[str, str]:
-    """Return ``{job: when}`` of every job ``gitlab-ci-local --list-json`` lists in ``cwd``.
-
-    Jobs the pipeline does not run are listed too, with ``when`` ``never``.
+    """Return ``{job: when}`` of every job ``gitlab-ci-local --list-json`` lists in ``cwd``
+    (``when`` is ``never`` for the jobs the pipeline does not run).
 
     Raises:
         AssertionError: gitlab-ci-local failed (its output is in the message).
@@ -62,19 +55,13 @@ def pipeline_jobs(
 ) -> dict[str, str] | None:
     """Return ``{job: when}`` of the jobs a pipeline with these variables runs.
 
-    Args:
-        executable: gitlab-ci-local.
-        config: a CI configuration file without local includes (it is listed from a copy).
-        variables: the pipeline's predefined variables (``CI_COMMIT_BRANCH``...); they replace
-            gitlab-ci-local's, and ``CI_COMMIT_BRANCH`` is unset when they have none (tag and
-            merge request pipelines).
-        every: list the jobs the pipeline does not run too (``when`` ``never``).
+    ``config`` has no local include (a copy is listed); ``variables`` (``CI_COMMIT_BRANCH``...)
+    replace gitlab-ci-local's predefined ones (``CI_COMMIT_BRANCH`` is unset when absent);
+    ``every`` lists the jobs it does not run too (``when`` ``never``).
 
     Returns:
-        The jobs that run, or ``None`` when ``workflow:rules`` create no pipeline at all.
-        gitlab-ci-local 4.73 reads only the ``variables`` of ``workflow:rules``: they are
-        evaluated as the rules of one more job, :data:`WORKFLOW_JOB`, which its rules evaluator
-        treats alike (the first rule that matches decides; none matches: nothing runs).
+        The jobs, or ``None`` when ``workflow:rules`` create no pipeline (gitlab-ci-local 4.73
+        does not evaluate them: they become the rules of one more job, :data:`WORKFLOW_JOB`).
 
     Raises:
         AssertionError: gitlab-ci-local failed (its output is in the message).

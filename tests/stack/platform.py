@@ -1,4 +1,4 @@
-"""Copies of the platform for tests that must change files (a broken manifest, for example).
+"""Copies of the platform for tests that must change files, and a clean environment to run them.
 
 * :func:`copy_platform`: the code and the dbt projects with their prepared manifests, enough for
   every location to load;
@@ -19,54 +19,34 @@ from data_platform.settings import REPO_ROOT
 
 
 def copy_platform(destination: Path) -> Path:
-    """Copy the code, the workspace and the dbt projects (with their prepared manifests).
-
-    Args:
-        destination: folder to create; must not exist.
-
-    Returns:
-        ``destination``, a working directory from which every location loads.
-    """
+    """Copy the code, workspace and dbt projects (with their manifests) to the new folder
+    ``destination`` and return it: every location loads from it."""
     destination.mkdir(parents=True)
     ignore = shutil.ignore_patterns(".venv", ".local", "__pycache__", "logs", "*.duckdb")
-    for name in ["workspace.yaml", "open_data", *[location.name for location in LOCATIONS]]:
-        source = REPO_ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, destination / name, ignore=ignore)
-        else:
-            shutil.copy(source, destination / name)
-    shutil.copytree(REPO_ROOT / "dbt_submodules", destination / "dbt_submodules", ignore=ignore)
+    shutil.copy(REPO_ROOT / "workspace.yaml", destination / "workspace.yaml")
+    for name in ["open_data", "dbt_submodules", *[location.name for location in LOCATIONS]]:
+        shutil.copytree(REPO_ROOT / name, destination / name, ignore=ignore)
     return destination
 
 
 def snapshot_worktree(destination: Path, *, commit: bool = False) -> Path:
-    """Copy the working tree as it is now (tracked and untracked files, not the ignored ones).
-
-    Args:
-        destination: folder to create.
-        commit: also make it a git repository with one commit on ``main`` (gitlab-ci-local
-            reads the jobs' git context from it).
-
-    Returns:
-        ``destination``.
-    """
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    destination.mkdir(parents=True)
-    for name in filter(None, listed.split("\0")):
-        source = REPO_ROOT / name
-        if source.is_file():  # a tracked file deleted in the working tree is left out
+    """Copy the working tree's tracked and untracked files (not the ignored ones) to
+    ``destination`` and return it; with ``commit``, it is also a git repository with one commit
+    on ``main`` (gitlab-ci-local reads the jobs' git context from it)."""
+    listing = ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"]
+    names = subprocess.run(listing, cwd=REPO_ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, names.decode().split("\0")):
+        if (REPO_ROOT / name).is_file():  # a tracked file deleted in the working tree is left out
             (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / name)
+            shutil.copy2(REPO_ROOT / name, destination / name)
     if commit:
         git = ["git", "-c", "user.name=CI test", "-c", "user.email=ci@example.org"]
-        subprocess.run([*git, "init", "-q", "-b", "main"], cwd=destination, check=True)
-        subprocess.run([*git, "add", "-A"], cwd=destination, check=True)
-        subprocess.run([*git, "commit", "-q", "-m", "snapshot"], cwd=destination, check=True)
+        for args in (
+            ["init", "-q", "-b", "main"],
+            ["add", "-A"],
+            ["commit", "-q", "-m", "snapshot"],
+        ):
+            subprocess.run([*git, *args], cwd=destination, check=True)
     return destination
 
 
@@ -82,11 +62,8 @@ def clean_environment() -> dict[str, str]:
         if not name.startswith(("COV_CORE_", "PYTEST_", "DATA_PLATFORM_"))
         and name not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}
     }
-    path = [
-        entry
-        for entry in env.get("PATH", "").split(os.pathsep)
-        if Path(entry) != Path(sys.executable).parent
-    ]
+    venv = Path(sys.executable).parent
+    path = [entry for entry in env.get("PATH", "").split(os.pathsep) if Path(entry) != venv]
     uv = shutil.which("uv") or str(Path.home() / ".local" / "bin" / "uv")
     env["PATH"] = os.pathsep.join([str(Path(uv).parent), *path])
     return env

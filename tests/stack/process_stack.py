@@ -1,39 +1,103 @@
 """The production stack as processes: PostgreSQL, one code server per location, webserver, daemon.
 
-Everything is real and local: a throwaway PostgreSQL cluster (initdb, pg_ctl), the production
-``dagster.yaml``, a gRPC workspace generated from the list of locations, and the GraphQL API the
-UI uses. The stack runs from a copy of the platform (so that a test can break a manifest safely)
-on a copy of the session's lake and warehouse (so that a run of a few assets finds their
-upstream data already built). The session fixture ``process_stack`` (``tests/conftest.py``)
-starts it once; the stack and browser tiers share it.
+Real and local: a throwaway PostgreSQL cluster, the production ``dagster.yaml``, a gRPC workspace
+generated from the list of locations, and the GraphQL API the UI uses. It runs from a copy of
+the platform (a test may break a manifest) on the lake and warehouse it is given; the session
+fixture ``process_stack`` (``tests/conftest.py``) starts it once for the stack and browser tiers.
+Hand-written glue: ``dagster dev`` runs no code server per location on PostgreSQL, and
+pytest-postgresql runs ``pg_ctl`` as the current user, which PostgreSQL refuses when it is root.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from data_platform.locations import LOCATIONS
 from data_platform.settings import LAKE_ROOT_ENV, REPO_ROOT, WAREHOUSE_DIR_ENV
 from data_platform.tools.workspaces import grpc_workspace, render
 from data_platform.translator import DBT_DOCS_URL_ENV
 from tests.stack.platform import copy_platform
-from tests.stack.postgres import PostgresServer, throwaway_postgres
 from tests.stack.processes import free_port, stop_process, wait_for_http
 
 BIN = Path(sys.executable).parent
 
 
+@dataclass(frozen=True)
+class PostgresServer:
+    """A running throwaway server: user and database ``dagster`` on 127.0.0.1:``port``."""
+
+    port: int
+    password: str
+
+    def dsn(self) -> dict[str, str | int]:
+        """Return psycopg2's connection keywords for the database."""
+        return {"host": "127.0.0.1", "port": self.port, "user": "dagster",
+                "password": self.password, "dbname": "dagster"}  # fmt: skip
+
+    def dagster_env(self) -> dict[str, str]:
+        """Return the ``DAGSTER_POSTGRES_*`` variables read by the production ``dagster.yaml``."""
+        names = {"HOST": "host", "PORT": "port", "USER": "user", "PASSWORD": "password"}
+        values = {**{name: self.dsn()[key] for name, key in names.items()}, "DB": "dagster"}
+        return {f"DAGSTER_POSTGRES_{name}": str(value) for name, value in values.items()}
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[PostgresServer]:
+    """Start a PostgreSQL cluster and yield its :class:`PostgresServer`.
+
+    Its folder is a :func:`tempfile.mkdtemp` (pytest's ``tmp_path`` has parents only root may
+    enter: as root, ``pg_ctl`` runs as the ``postgres`` user through ``runuser``).
+
+    Raises:
+        RuntimeError: no PostgreSQL server binaries are installed.
+        subprocess.CalledProcessError: initdb, pg_ctl or createdb failed.
+    """
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), reverse=True)
+    pg_ctl = found[0] if found else shutil.which("pg_ctl")
+    if pg_ctl is None:
+        raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    workdir = Path(tempfile.mkdtemp(prefix="platform-postgres-"))
+    server = PostgresServer(free_port(), secrets.token_hex(12))
+    (workdir / "password").write_text(server.password)
+    prefix = []
+    if os.geteuid() == 0:
+        prefix = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(workdir, "postgres")
+        shutil.chown(workdir / "password", "postgres")
+    cluster = [*prefix, str(pg_ctl), "--pgdata", str(workdir / "data")]
+    initdb = f"-U dagster --auth=scram-sha-256 --pwfile={workdir / 'password'} -E UTF8"
+    options = f"-h 127.0.0.1 -p {server.port} -k {workdir} -c fsync=off"
+    subprocess.run([*cluster, "initdb", "-o", initdb], check=True, capture_output=True)
+    start = [*cluster, "-o", options, "-l", str(workdir / "log"), "-w", "start"]
+    subprocess.run(start, check=True, capture_output=True)
+    try:
+        subprocess.run(
+            [str(Path(pg_ctl).parent / "createdb"), "-h", "127.0.0.1", "-p", str(server.port),
+             "-U", "dagster", "dagster"],
+            check=True, capture_output=True, env={**os.environ, "PGPASSWORD": server.password},
+        )  # fmt: skip
+        yield server
+    finally:
+        subprocess.run([*cluster, "-m", "fast", "-w", "stop"], capture_output=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 @dataclass
 class ProcessStack:
-    """A running stack: its processes, logs, webserver URL, database and platform copy."""
+    """A running stack: its processes (by name), their logs in ``work``, its database."""
 
     work: Path
     platform: Path
@@ -41,64 +105,54 @@ class ProcessStack:
     postgres: PostgresServer
     workspace: Path
     webserver_port: int
-    processes: dict = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.webserver_port}"
 
-    def start(self, name: str, command: list[str]) -> None:
-        log = (self.work / f"{name}.log").open("ab")
-        self.processes[name] = subprocess.Popen(
-            command, cwd=self.platform, env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
+    def start(self, name: str, *command: str) -> None:
+        """Start ``BIN/command`` in the platform copy, logging to ``work/<name>.log``."""
+        with (self.work / f"{name}.log").open("ab") as log:
+            self.processes[name] = subprocess.Popen(
+                [str(BIN / command[0]), *command[1:]], cwd=self.platform, env=self.env,
+                stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
 
     def stop(self, name: str) -> None:
         stop_process(self.processes.pop(name))
 
     def start_webserver(self) -> None:
-        self.start(
-            "webserver",
-            [str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(self.webserver_port),
-             "-w", str(self.workspace)],
-        )  # fmt: skip
-        wait_for_http(
-            f"{self.url}/server_info", self.processes["webserver"], self.work / "webserver.log",
-            timeout=300,
-        )  # fmt: skip
+        """Start the webserver and wait until it answers (``TimeoutError`` after 300 s)."""
+        port = str(self.webserver_port)
+        self.start("webserver", "dagster-webserver", "-h", "127.0.0.1", "-p", port,
+                   "-w", str(self.workspace))  # fmt: skip
+        log = self.work / "webserver.log"
+        wait_for_http(f"{self.url}/server_info", self.processes["webserver"], log, timeout=300)
 
     def wait_for_code_server(self, name: str, port: int, timeout: float = 600) -> None:
-        """Wait until the gRPC code server ``name`` on ``port`` answers ``SERVING``.
-
-        Asked in this process with the standard gRPC health checking protocol (service
-        ``DagsterApi``), as ``dagster api grpc-health-check`` asks it, without starting a
-        Python process that imports Dagster at every poll.
+        """Wait until the code server ``name`` on ``port`` answers ``SERVING`` to the gRPC health
+        check (as ``dagster api grpc-health-check`` asks, without importing Dagster per poll).
 
         Raises:
             RuntimeError: the code server exited (its log is in the message).
             TimeoutError: it did not answer ``SERVING`` within ``timeout`` seconds.
         """
-        import grpc
-        from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-        process = self.processes[name]
         request = health_pb2.HealthCheckRequest(service="DagsterApi")
-        serving = health_pb2.HealthCheckResponse.SERVING
         deadline = time.monotonic() + timeout
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            stub = health_pb2_grpc.HealthStub(channel)
             while time.monotonic() < deadline:
-                if process.poll() is not None:
+                if self.processes[name].poll() is not None:
                     raise RuntimeError(f"{name} exited:\n{self.logs()}")
-                try:
-                    if stub.Check(request, timeout=5).status == serving:
+                with suppress(grpc.RpcError):
+                    answer = health_pb2_grpc.HealthStub(channel).Check(request, timeout=5)
+                    if answer.status == health_pb2.HealthCheckResponse.SERVING:
                         return
-                except grpc.RpcError:
-                    pass
                 time.sleep(1)
         raise TimeoutError(f"{name} on port {port} not SERVING after {timeout} s")
 
     def logs(self) -> str:
+        """Return the tail of every process's log."""
         return "\n".join(
             f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}"
             for log in sorted(self.work.glob("*.log"))
@@ -109,12 +163,8 @@ class ProcessStack:
 def running_process_stack(
     work: Path, storage: dict[str, Path], docs_url: str
 ) -> Iterator[ProcessStack]:
-    """Start the stack in ``work`` on the given lake and warehouse; stop it on exit.
-
-    Args:
-        work: an empty folder for the platform copy, the instance home, logs and workspace.
-        storage: ``{"lake": folder, "warehouse": folder}`` the runs read and write.
-        docs_url: base URL of the dbt docs site the assets link to.
+    """Start the stack in ``work`` (an empty folder) on ``storage`` (``{"lake": folder,
+    "warehouse": folder}``), its assets linking to the dbt docs at ``docs_url``; stop it on exit.
 
     Raises:
         TimeoutError: a code server or the webserver did not start.
@@ -124,40 +174,30 @@ def running_process_stack(
     home = work / "dagster_home"
     home.mkdir()
     shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+    ports = {location.name: free_port() for location in LOCATIONS}
+    workspace = work / "workspace.yaml"
+    workspace.write_text(render(grpc_workspace(lambda _: "127.0.0.1", lambda loc: ports[loc.name])))
     with throwaway_postgres() as postgres:
-        env = {
-            **os.environ,
-            **postgres.dagster_env(),
-            "DAGSTER_HOME": str(home),
-            LAKE_ROOT_ENV: str(storage["lake"]),
-            WAREHOUSE_DIR_ENV: str(storage["warehouse"]),
-            DBT_DOCS_URL_ENV: docs_url,
-        }
-        ports = {location.name: free_port() for location in LOCATIONS}
-        workspace = work / "workspace.yaml"
-        workspace.write_text(
-            render(grpc_workspace(host=lambda _: "127.0.0.1", port=lambda loc: ports[loc.name]))
-        )
-        running = ProcessStack(work, platform, env, postgres, workspace, free_port())
+        env = {**os.environ, **postgres.dagster_env(), "DAGSTER_HOME": str(home),
+               LAKE_ROOT_ENV: str(storage["lake"]), WAREHOUSE_DIR_ENV: str(storage["warehouse"]),
+               DBT_DOCS_URL_ENV: docs_url}  # fmt: skip
+        stack = ProcessStack(work, platform, env, postgres, workspace, free_port())
         try:
             # As the compose stack's `dagster-migrate` service: the tables exist before the
             # code servers, started together, open the instance.
-            subprocess.run(
-                [str(BIN / "dagster"), "instance", "migrate"], env=env, check=True, timeout=300
-            )
+            migrate = [str(BIN / "dagster"), "instance", "migrate"]
+            subprocess.run(migrate, env=env, check=True, timeout=300)
             for location in LOCATIONS:
-                running.start(
-                    f"code-server-{location.name}",
-                    [str(BIN / "dagster"), "code-server", "start", "-h", "127.0.0.1",
-                     "-p", str(ports[location.name]), "-m", location.module,
-                     "--location-name", location.name, "-d", str(platform)],
-                )  # fmt: skip
+                stack.start(f"code-server-{location.name}", "dagster", "code-server", "start",
+                            "-h", "127.0.0.1", "-p", str(ports[location.name]),
+                            "-m", location.module, "--location-name", location.name,
+                            "-d", str(platform))  # fmt: skip
             for location in LOCATIONS:
-                running.wait_for_code_server(f"code-server-{location.name}", ports[location.name])
-            running.start("daemon", [str(BIN / "dagster-daemon"), "run", "-w", str(workspace)])
-            running.start_webserver()
-            yield running
+                stack.wait_for_code_server(f"code-server-{location.name}", ports[location.name])
+            stack.start("daemon", "dagster-daemon", "run", "-w", str(workspace))
+            stack.start_webserver()
+            yield stack
         finally:
-            for name in list(running.processes):
-                running.stop(name)
-            print(running.logs())
+            for name in list(stack.processes):
+                stack.stop(name)
+            print(stack.logs())

@@ -1,13 +1,19 @@
-"""The servers that the tests start as processes: a free port, waiting for an answer, stopping.
+"""The servers and tools the tests run as processes: a free port, an answer, a stop, an install.
 
-Shared by the process stack, Azurite, the dbt docs site and ``make dev``.
+Shared by the process stack, Azurite, the dbt docs site, ``make dev`` and gitlab-ci-local. The
+tools published on npm (Azurite, gitlab-ci-local) are installed into ``.local/`` on first use.
 """
 
+import json
+import shutil
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
+
+from filelock import FileLock
 
 
 def free_port() -> int:
@@ -17,18 +23,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
-    """Wait until ``url`` answers HTTP 200.
-
-    Args:
-        url: the address polled every second.
-        process: the process serving it.
-        log: that process's output (quoted when it exits).
-        timeout: seconds.
+def wait_for_http(
+    url: str, process: subprocess.Popen, log: Path, timeout: float, statuses=(200,)
+) -> None:
+    """Wait until ``url`` (polled every second) answers with one of the HTTP ``statuses``.
 
     Raises:
-        RuntimeError: the process serving it exited first (its log's tail is in the message).
-        TimeoutError: no answer within ``timeout`` seconds.
+        RuntimeError: ``process``, which serves it, exited first (the tail of ``log`` is quoted).
+        TimeoutError: no such answer within ``timeout`` seconds.
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -36,21 +38,55 @@ def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float
             raise RuntimeError(f"{process.args} exited:\n{log.read_text(errors='replace')[-3000:]}")
         try:
             with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - loopback
-                if answer.status == 200:
-                    return
+                status = answer.status
+        except urllib.error.HTTPError as error:
+            status = error.code
         except OSError:
-            pass
+            status = None
+        if status in statuses:
+            return
         time.sleep(1)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 30) -> None:
     """Stop a process: SIGTERM, then SIGKILL after ``timeout`` seconds; wait for its end."""
-    if process.poll() is not None:
-        return
     process.terminate()
     try:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+class NodeToolUnavailable(RuntimeError):
+    """A tool run on node cannot be installed or started here (no node/npm, no registry)."""
+
+
+def npm_executable(prefix: Path, package: str, version: str, binary: str) -> Path:
+    """Return the executable ``binary`` of ``package@version``, which npm installs under
+    ``prefix`` when missing, one install at a time (a file lock beside ``prefix``).
+
+    Raises:
+        NodeToolUnavailable: node (or npm, to install) is missing, or ``npm install`` fails.
+    """
+    executable = prefix / "node_modules" / ".bin" / binary
+    manifest = prefix / "node_modules" / package / "package.json"
+    prefix.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{prefix}.lock"):
+        installed = executable.exists() and json.loads(manifest.read_text())["version"] == version
+        needed = ("node",) if installed else ("node", "npm")
+        missing = [tool for tool in needed if not shutil.which(tool)]
+        if missing:
+            raise NodeToolUnavailable(
+                f"{package} needs {' and '.join(missing)} (apt-get install nodejs npm)"
+            )
+        if installed:
+            return executable
+        install = subprocess.run(
+            ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
+             f"{package}@{version}"], capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if install.returncode != 0 or not executable.exists():
+            raise NodeToolUnavailable(f"npm install {package} failed: {install.stderr[-1500:]}")
+        return executable

@@ -2,7 +2,8 @@
 
 Under pytest-xdist every worker runs the session fixtures of its own; what must happen once per
 session (the manifests, the real data, the dbt docs site, the dbt unit test builds) runs under a
-file lock in the folder that the workers share.
+file lock in the folder that the workers share. pytest-xdist has no such feature (its docs
+recommend this very file lock pattern).
 """
 
 import os
@@ -14,27 +15,16 @@ import pytest
 from filelock import FileLock
 
 
-def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Return the session's temporary folder shared by every pytest-xdist worker."""
-    base = tmp_path_factory.getbasetemp()
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-
-
 def once_per_session(
     tmp_path_factory: pytest.TempPathFactory, name: str, action: Callable[[Path], None]
 ) -> Path:
-    """Run ``action(folder)`` once per test session, whichever worker asks first.
+    """Run ``action`` once per session into the new folder ``name``; return that folder.
 
-    Args:
-        tmp_path_factory: pytest's factory (its base folder's parent is shared under xdist).
-        name: name of the folder given to ``action`` and of its lock.
-        action: builds into the (new, empty) folder; an exception fails every later caller too,
-            with the same message, instead of building again.
-
-    Returns:
-        The folder, once ``action`` has finished in this or another worker.
+    The folder is shared by the xdist workers (the parent of their base temporary folders). An
+    exception of ``action`` fails every later caller too, with its message, instead of a rebuild.
     """
-    shared = shared_folder(tmp_path_factory)
+    shared = tmp_path_factory.getbasetemp()
+    shared = shared.parent if os.environ.get("PYTEST_XDIST_WORKER") else shared
     folder, done, failed = shared / name, shared / f"{name}.done", shared / f"{name}.failed"
     with FileLock(str(shared / f"{name}.lock")):
         if failed.exists():
