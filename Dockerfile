@@ -33,7 +33,7 @@ RUN uv sync --frozen --no-dev --no-install-project
 
 # Then the project (installed in editable mode: the code stays in /opt/dagster/app, where
 # data_platform.settings finds open_data/ and dbt_submodules/), its dbt manifests, a check that
-# the files generated from data_platform/locations.py (the workspaces, CODEOWNERS) still match it,
+# the files generated from data_platform/locations.py (the workspaces, CODEOWNERS, blocks) match it,
 # the dbt docs site (served by the dbt-docs service from .local/dbt_docs), and the two instance
 # files: dagster.yaml as it is, and dagster.yaml + the DockerRunLauncher section (`docker-runs`
 # profile).

@@ -44,9 +44,10 @@ dev: install
 		$(UV) run dagster dev -w workspace.yaml -h 127.0.0.1 -p $(DAGSTER_PORT)
 
 ## Run the whole test suite, every tier (prepares manifests itself; prints the slowest tests).
+## --cov measures [tool.coverage.run] source_pkgs of pyproject.toml: every code location.
 test: install
 	$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadgroup \
-		--cov=data_platform --cov=ags_project --cov=agaj_project --cov-report=term
+		--cov --cov-report=term
 
 ## The inner loop: the fast tier only (definitions, dbt unit tests, static checks), in minutes.
 test-fast: install

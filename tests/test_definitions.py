@@ -273,6 +273,19 @@ def test_workspace_lists_exactly_the_registered_locations():
         assert owners[f"/dbt_submodules/{location.dbt_project_dir.name}/"] == team
 
 
+def test_a_drifted_generated_block_is_refused_and_rewritten():
+    # A code server removed by hand from docker-compose.yml: --check would fail, and a run of
+    # the generator puts it back, leaving the text outside the markers as it was.
+    compose = REPO_ROOT / "docker-compose.yml"
+    text = compose.read_text()
+    service = workspaces.code_server_host(LOCATIONS[-1])
+    drifted = text.replace(f"  {service}:\n    <<: *code-server\n", "  code-x:\n", 1)
+    assert drifted != text
+    assert workspaces.fill_blocks(compose, drifted) == text
+    with pytest.raises(ValueError, match="code-servers"):
+        workspaces.fill_blocks(compose, text.replace("# END generated: code-servers", "#"))
+
+
 def test_every_dbt_project_has_its_sqlfluff_hook():
     # `make lint` and commits lint each registered dbt project with a hook of its own.
     config = yaml.safe_load((REPO_ROOT / ".pre-commit-config.yaml").read_text())

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pytest
 
+from data_platform.locations import LOCATIONS
 from data_platform.settings import REPO_ROOT
 from data_platform.tools import slim_ci
 from tests.stack.gitlab_ci_local import gcl, listed_jobs
@@ -146,8 +147,8 @@ def run_job(executable: Path, clone: Path, job: str, *variables: str) -> str:
 def test_lint_validate_and_test_jobs_pass_with_the_shell_executor(gitlab_ci_local, ci_clone):
     run_job(gitlab_ci_local, ci_clone, "lint")
     output = run_job(gitlab_ci_local, ci_clone, "validate")
-    for location in ("data_platform", "ags_project", "agaj_project"):
-        assert f"dagster definitions validate -m {location}.definitions" in output
+    for location in LOCATIONS:
+        assert f"dagster definitions validate -m {location.module}" in output
 
     # The fast tier's job runs a quick subset here (the whole suite would run this test again):
     # the raw-file tests on the local lake only, so neither Azurite nor PostgreSQL is needed. The

@@ -16,9 +16,11 @@ offers. See ``docs/release_flow.md``.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import string
 import subprocess
 import sys
 import tempfile
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 
 from data_platform import locations
 from data_platform.locations import LOCATIONS, CodeLocation
@@ -35,6 +38,8 @@ from data_platform.settings import REPO_ROOT
 BUMP_MESSAGE = "Update dbt submodule {project} to {tag}"
 """Message of the commit made by ``data-platform dbt bump``."""
 
+REGISTRY = Path("data_platform") / "locations.py"
+"""The one list of code locations, relative to the repository."""
 LATEST_TAGS_SHOWN = 5
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception): ")
@@ -47,6 +52,14 @@ app = typer.Typer(
 )
 dbt_app = typer.Typer(help="The dbt projects of the code locations.", no_args_is_help=True)
 app.add_typer(dbt_app, name="dbt")
+administration_app = typer.Typer(
+    help="The administrations: a code location and its dbt project each.", no_args_is_help=True
+)
+app.add_typer(administration_app, name="administration")
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "administration"
+"""Files of a new administration, paths and text with ``${code}`` and ``${name}`` to fill in."""
+IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
 
 
 class CliError(RuntimeError):
@@ -149,34 +162,37 @@ def tag_commit(directory: Path, path: str, tag: str) -> str:
     raise CliError(f"tag {tag!r} does not exist in {path}; latest tags: {latest}")
 
 
-def prepare_and_validate(repo: Path, location: CodeLocation) -> None:
-    """Prepare a location's dbt manifest and validate its definitions, with the repo's code.
+def run_in_repo(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m <args>`` with the code of ``repo``, not the installed one.
 
-    Both subprocesses run in ``repo``, first on ``PYTHONPATH``, with this interpreter's ``bin``
+    The subprocess runs in ``repo``, first on ``PYTHONPATH``, with this interpreter's ``bin``
     folder (``dbt``) first on ``PATH`` and a throwaway, empty ``DAGSTER_HOME``.
-
-    Raises:
-        CliError: ``dbt parse`` fails, or ``dagster definitions validate`` fails; the message
-            names the step and quotes the error.
     """
     with tempfile.TemporaryDirectory(prefix="dagster_home_") as dagster_home:
         (Path(dagster_home) / "dagster.yaml").write_text("{}\n")
         env = dict(os.environ, DAGSTER_HOME=dagster_home)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
         env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
-        typer.echo(f"preparing the dbt manifest of {project_path(location)} (dbt parse)...")
-        prepared = run(
-            [sys.executable, "-m", "data_platform.tools.prepare", location.name], repo, env
+        return run([sys.executable, "-m", *args], repo, env)
+
+
+def prepare_and_validate(repo: Path, location: CodeLocation) -> None:
+    """Prepare a location's dbt manifest and validate its definitions, with the repo's code.
+
+    Raises:
+        CliError: ``dbt parse`` fails, or ``dagster definitions validate`` fails; the message
+            names the step and quotes the error.
+    """
+    typer.echo(f"preparing the dbt manifest of {project_path(location)} (dbt parse)...")
+    prepared = run_in_repo(repo, "data_platform.tools.prepare", location.name)
+    if prepared.returncode != 0:
+        raise CliError(f"dbt parse of {project_path(location)} failed: {last_line(prepared)}")
+    typer.echo(f"validating the definitions of {location.name}...")
+    validated = run_in_repo(repo, "dagster", "definitions", "validate", "-m", location.module)
+    if validated.returncode != 0:
+        raise CliError(
+            f"the definitions of {location.name} do not load: {exception_line(validated)}"
         )
-        if prepared.returncode != 0:
-            raise CliError(f"dbt parse of {project_path(location)} failed: {last_line(prepared)}")
-        typer.echo(f"validating the definitions of {location.name}...")
-        validate = ["dagster", "definitions", "validate", "-m", location.module]
-        validated = run([sys.executable, "-m", *validate], repo, env)
-        if validated.returncode != 0:
-            raise CliError(
-                f"the definitions of {location.name} do not load: {exception_line(validated)}"
-            )
 
 
 def bump(repo: Path, project: str, tag: str) -> str:
@@ -287,6 +303,155 @@ def list_command(repo: RepoOption = None) -> None:
         typer.echo(f"{location.name:<16} {path:<34} {kind:<10} {version}")
 
 
+def render_template(repo: Path, code: str, name: str, under: str = "") -> None:
+    """Write the files of :data:`TEMPLATE` (those under ``under`` only) into ``repo``.
+
+    Paths and text are filled in with :class:`string.Template` (``${code}``, ``${name}``; any
+    other ``$`` is left as it is), a ``.tmpl`` suffix dropped.
+
+    Raises:
+        CliError: a file to write already exists; nothing is written then.
+    """
+    values = {"code": code, "name": name}
+    files = {
+        source: repo / string.Template(str(source.relative_to(TEMPLATE))).substitute(values)
+        for source in sorted((TEMPLATE / under).rglob("*"))
+        if source.is_file()
+    }
+    for target in files.values():
+        if target.exists():
+            raise CliError(f"{target.relative_to(repo)} already exists")
+    for source, target in files.items():
+        target = target.with_name(target.name.removesuffix(".tmpl"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(string.Template(source.read_text()).safe_substitute(values))
+
+
+def new_location(code: str, name: str) -> CodeLocation:
+    """Return the location of identifier ``code``.
+
+    Raises:
+        CliError: ``code`` is not lower-case letters, digits and ``_`` (dbt, Python, DNS).
+    """
+    if not IDENTIFIER.fullmatch(code):
+        raise CliError(f"{code!r} cannot be an identifier: use lower-case letters, digits and _")
+    return CodeLocation(code, name)
+
+
+def register(repo: Path, location: CodeLocation) -> None:
+    """Add a location to the repo's ``data_platform/locations.py`` and regenerate what derives.
+
+    Raises:
+        CliError: the identifier is registered already, or the derived files cannot be
+            regenerated.
+    """
+    path = repo / REGISTRY
+    text = path.read_text()
+    if f'CodeLocation("{location.identifier}",' in text:
+        raise CliError(f"{location.identifier} is registered already in {path}")
+    entry = f"    CodeLocation({json.dumps(location.identifier)}, "
+    entry += f"{json.dumps(location.administration, ensure_ascii=False)}),\n"
+    start = text.index("LOCATIONS: tuple[CodeLocation, ...] = (")
+    end = text.index("\n)\n", start) + 1
+    path.write_text(text[:end] + entry + text[end:])
+    typer.echo(f"registered {location.name} in data_platform/locations.py")
+    generated = run_in_repo(repo, "data_platform.tools.workspaces")
+    if generated.returncode != 0:
+        raise CliError(f"the derived files cannot be regenerated: {last_line(generated)}")
+
+
+def check_workspace(repo: Path, location: CodeLocation) -> None:
+    """Validate a new location and the workspace with the repo's code (see :func:`validate`).
+
+    Raises:
+        CliError: the location does not load or the workspace check fails.
+    """
+    prepare_and_validate(repo, location)
+    typer.echo("checking the workspace (data-platform validate)...")
+    checked = run_in_repo(repo, "data_platform.tools.cli", "validate")
+    if checked.returncode != 0:
+        raise CliError(f"data-platform validate failed: {'; '.join(output_lines(checked))}")
+
+
+@administration_app.command("add")
+def administration_add(
+    code: Annotated[str, typer.Argument(help="Identifier of the administration, e.g. ags.")],
+    name: Annotated[str, typer.Option("--name", help="Administration générale ..., in words.")],
+    repo: RepoOption = None,
+) -> None:
+    """Create a working administration: its dbt project, code location and derived files.
+
+    Writes dbt_submodules/CODE_dbt from the template (version, .cz.toml, .sqlfluff, the shared
+    marts as sources, an example raw file, staging model and mart, a README), the package
+    CODE_project, its entry in data_platform/locations.py, regenerates every derived file, then
+    prepares its manifest and validates it. Nothing is committed.
+    """
+    repo, location = toplevel(repo), new_location(code, name)
+    render_template(repo, code, name)
+    register(repo, location)
+    check_workspace(repo, location)
+    typer.echo(f"added {location.name} ({project_path(location)}); review and commit")
+
+
+@dbt_app.command("add")
+def dbt_add(
+    url: Annotated[str, typer.Argument(help="Git URL of the dbt project's repository.")],
+    administration: Annotated[
+        str, typer.Option(help="Identifier of the administration; its dbt project's name.")
+    ],
+    name: Annotated[
+        str | None, typer.Option(help="Administration générale ..., to register a new one.")
+    ] = None,
+    repo: RepoOption = None,
+) -> None:
+    """Add an existing dbt project as the git submodule dbt_submodules/ADMINISTRATION_dbt.
+
+    An administration not registered yet gets its package and its entry in
+    data_platform/locations.py (--name required). The submodule is added with `git submodule
+    add`; its dbt project must be named ADMINISTRATION (checked on a clone first). Then the
+    manifest is prepared and the workspace validated. Nothing is committed.
+    """
+    repo = toplevel(repo)
+    location = new_location(administration, name or administration)
+    path = project_path(location)
+    registered = f'CodeLocation("{administration}",' in (repo / REGISTRY).read_text()
+    if not registered and not name:
+        raise CliError(f"{administration} is not registered: give --name to register it")
+    with tempfile.TemporaryDirectory(prefix="dbt_add_") as clone:
+        git(repo, "clone", "--quiet", "--depth", "1", "--", url, clone)
+        found = yaml.safe_load((Path(clone) / "dbt_project.yml").read_text()).get("name")
+    if found != location.dbt_project:
+        raise CliError(
+            f"{url} holds the dbt project {found!r}, not {location.dbt_project!r}"
+            " (--administration): the name: of its dbt_project.yml must be the identifier"
+        )
+    typer.echo(f"adding {url} as the submodule {path}...")
+    git(repo, "submodule", "add", "--quiet", "--", url, path)
+    if not registered:
+        render_template(repo, administration, location.administration, "${code}_project")
+        register(repo, location)
+    check_workspace(repo, location)
+    typer.echo(f"added {path} for {location.name}; review and commit")
+
+
+@app.command("validate")
+def validate_command() -> None:
+    """Check the workspace as a whole, besides `dagster definitions validate` per location.
+
+    Refuses a dbt project name that differs from its registration, a dbt package missing from
+    the repository, an asset key defined by two locations and a source reading a published mart
+    that no location defines (data_platform/tools/validate.py). Prepares the manifests missing.
+    """
+    from data_platform.tools import validate  # builds every location: imported when it runs
+
+    found = validate.problems()
+    for problem in found:
+        typer.echo(problem, err=True)
+    if found:
+        raise CliError(f"{len(found)} problem(s) in the workspace (above)")
+    typer.echo(f"the workspace of {len(LOCATIONS)} code locations is valid")
+
+
 def main() -> None:
     """Run ``data-platform`` (the entry point in ``pyproject.toml``).
 
@@ -298,3 +463,7 @@ def main() -> None:
     except CliError as error:
         typer.echo(f"data-platform: error: {error}", err=True)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -11,11 +11,21 @@
   syntax) becomes the GitLab group ``@fwb/<name>`` (a subgroup of the FWB group, which holds
   ``fwb/data-platform``); an e-mail address stays as it is (GitLab accepts a user's e-mail).
 
+The hand-written files that must name every location hold a block between ``# BEGIN generated:
+<block>`` and ``# END generated: <block>`` that is rewritten the same way (:data:`BLOCKS`): the
+code servers of ``docker-compose.yml`` and the webserver's and daemon's dependencies on them, the
+sqlfluff hooks of ``.pre-commit-config.yaml``, the wheel's packages and the coverage sources of
+``pyproject.toml``, and ``sonar.sources``. Other files need no list: the Makefile and the GitLab
+jobs ask ``pytest --cov`` (the coverage sources) or loop over the locations through Python.
+
 ``python -m data_platform.tools.workspaces`` rewrites them; ``--check`` fails when a committed file
-differs from what :data:`data_platform.locations.LOCATIONS` gives, so they cannot drift.
+differs from what :data:`data_platform.locations.LOCATIONS` gives, so they cannot drift. A file
+with blocks that is absent (the Docker build context has no ``docker-compose.yml``) is skipped.
+Hand-written because no library fills marked blocks of YAML, TOML and properties files alike.
 """
 
 import argparse
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +33,7 @@ from typing import Any
 
 import yaml
 
-from data_platform.locations import LOCATIONS, CodeLocation, get_location
+from data_platform.locations import LOCATIONS, PLATFORM, CodeLocation, get_location
 from data_platform.settings import REPO_ROOT
 
 CODE_SERVER_PORT = 4000
@@ -115,12 +125,86 @@ def codeowners() -> str:
     return HEADER + "\n".join(lines) + "\n"
 
 
+def code_servers() -> str:
+    """Return the compose services of the code servers; data_platform's builds the image."""
+    services = []
+    for location in LOCATIONS:
+        build = "    build: {context: ., dockerfile: Dockerfile}\n"
+        services.append(
+            f"  {code_server_host(location)}:\n    <<: *code-server\n"
+            + (build if location.identifier == PLATFORM else "")
+            + '    command: ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000",\n'
+            + f'              "-m", "{location.module}", "--location-name", "{location.name}",\n'
+            + '              "--log-format", "${DATA_PLATFORM_LOG_FORMAT:-colored}"]\n'
+        )
+    return "".join(services)
+
+
+def quoted_names() -> str:
+    """Return the Python packages of the locations as a TOML list: ``["data_platform", ...]``."""
+    return "[" + ", ".join(f'"{location.name}"' for location in LOCATIONS) + "]"
+
+
+BLOCKS: dict[Path, dict[str, Callable[[], str]]] = {
+    REPO_ROOT / "docker-compose.yml": {
+        "code-server-health": lambda: "".join(
+            f"  {code_server_host(location)}:\n    condition: service_healthy\n"
+            for location in LOCATIONS
+        ),
+        "code-servers": code_servers,
+    },
+    REPO_ROOT / ".pre-commit-config.yaml": {
+        # The first hook (data_platform_dbt, anchor &sqlfluff) is written out above the block.
+        "sqlfluff-hooks": lambda: "".join(
+            f"      - <<: *sqlfluff\n        id: sqlfluff-{folder}\n"
+            f"        name: sqlfluff {folder}\n        args: [{folder}]\n"
+            f"        files: ^dbt_submodules/{folder}/\n"
+            for loc in LOCATIONS
+            if loc.identifier != PLATFORM
+            for folder in [loc.dbt_project_dir.name]
+        ),
+    },
+    REPO_ROOT / "pyproject.toml": {
+        "packages": lambda: f"packages = {quoted_names()}\n",
+        "coverage": lambda: f"source_pkgs = {quoted_names()}\n",
+    },
+    REPO_ROOT / "sonar-project.properties": {
+        "sources": lambda: (
+            "sonar.sources="
+            + ",".join([*(location.name for location in LOCATIONS), "dbt_submodules"])
+            + "\n"
+        ),
+    },
+}
+"""Files holding generated blocks -> each block's name -> the function returning its text."""
+
+MARKED = re.compile(
+    r"(?P<begin>^[ \t]*# BEGIN generated: (?P<name>[\w-]+)[^\n]*\n)"
+    r".*?(?P<end>^[ \t]*# END generated: (?P=name)\n)",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def fill_blocks(path: Path, text: str) -> str:
+    """Return ``text`` (the file ``path``) with each generated block rewritten from LOCATIONS.
+
+    Raises:
+        ValueError: a block of :data:`BLOCKS` has no markers in the text.
+    """
+    blocks = BLOCKS[path]
+    missing = set(blocks) - {match["name"] for match in MARKED.finditer(text)}
+    if missing:
+        raise ValueError(f"{path}: no '# BEGIN/END generated: <block>' markers for {missing}")
+    return MARKED.sub(lambda m: m["begin"] + blocks[m["name"]]() + m["end"], text)
+
+
 def expected_files() -> dict[Path, str]:
-    """Return the generated files and the text each must hold."""
+    """Return the generated files (and those with generated blocks) and the text each must hold."""
     return {
         LOCAL_WORKSPACE: render(local_workspace()),
         STACK_WORKSPACE: render(grpc_workspace()),
         CODEOWNERS: codeowners(),
+        **{path: fill_blocks(path, path.read_text()) for path in BLOCKS if path.exists()},
     }
 
 

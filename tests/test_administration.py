@@ -1,0 +1,196 @@
+"""`data-platform administration add`, `dbt add` and `validate`, in throwaway copies of the repo.
+
+Each copy is a snapshot of the working tree as a git repository (``snapshot_worktree``) with the
+session's prepared manifests; the commands run there with the copy's own code (``python -m``
+from the copy), so that the registration they write is the one they read back.
+"""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from data_platform.locations import LOCATIONS
+from data_platform.settings import LAKE_ROOT_ENV, REPO_ROOT, WAREHOUSE_DIR_ENV
+from data_platform.tools.cli import render_template
+from tests.stack.git_repos import git, git_env
+from tests.stack.platform import clean_environment, snapshot_worktree
+
+pytestmark = [pytest.mark.usefixtures("prepared_manifests"), pytest.mark.xdist_group("admin")]
+
+NAME = "Administration générale de l'Exemple (ZZZ)"
+
+
+def platform_copy(destination: Path) -> Path:
+    """Snapshot the working tree as a git repository, with every location's prepared manifest."""
+    snapshot_worktree(destination, commit=True)
+    for location in LOCATIONS:
+        target = location.dbt_project_dir.relative_to(REPO_ROOT) / "target"
+        (destination / target).mkdir(exist_ok=True)
+        shutil.copy(REPO_ROOT / target / "manifest.json", destination / target / "manifest.json")
+    return destination
+
+
+def in_copy(copy: Path, *args: str, env: dict[str, str] | None = None):
+    """Run ``python -m <args>`` in the copy, with its code first on ``sys.path``."""
+    environment = clean_environment() | git_env() | (env or {})
+    environment.update(PYTHONPATH=str(copy), DAGSTER_HOME=str(copy / ".local"))
+    (copy / ".local").mkdir(exist_ok=True)
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=copy,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def validate(copy: Path) -> subprocess.CompletedProcess[str]:
+    return in_copy(copy, "data_platform.tools.cli", "validate")
+
+
+@pytest.fixture(scope="module")
+def scaffolded(tmp_path_factory) -> Path:
+    copy = platform_copy(tmp_path_factory.mktemp("scaffold") / "platform")
+    result = in_copy(
+        copy, "data_platform.tools.cli", "administration", "add", "zzz", "--name", NAME
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "added zzz_project" in result.stdout
+    return copy
+
+
+def test_administration_add_creates_a_location_that_loads_and_validates(scaffolded):
+    project = scaffolded / "dbt_submodules" / "zzz_dbt"
+    assert yaml.safe_load((project / "dbt_project.yml").read_text())["name"] == "zzz"
+    for name in (".cz.toml", ".sqlfluff", "profiles.yml", "README.md"):
+        assert (project / name).is_file(), name
+    sources = (project / "models/staging/data_platform/_data_platform__sources.yml").read_text()
+    assert "published_by: data_platform" in sources and "dim_communes" in sources
+    assert (scaffolded / "open_data/zzz_exemple/communes.csv").read_text().startswith("code_nis;")
+    assert (
+        'location_definitions("zzz_project")'
+        in (scaffolded / "zzz_project" / "definitions.py").read_text()
+    )
+    # Registered once, and every derived file regenerated from the copy's list.
+    assert (
+        f'CodeLocation("zzz", "{NAME}")' in (scaffolded / "data_platform/locations.py").read_text()
+    )
+    assert in_copy(scaffolded, "data_platform.tools.workspaces", "--check").returncode == 0
+    compose = yaml.safe_load((scaffolded / "docker-compose.yml").read_text())
+    assert "zzz_project.definitions" in compose["services"]["code-zzz-project"]["command"]
+    assert "code-zzz-project" in compose["services"]["dagster-webserver"]["depends_on"]
+    hooks = yaml.safe_load((scaffolded / ".pre-commit-config.yaml").read_text())["repos"][0]
+    assert {"id": "sqlfluff-zzz_dbt"}.items() <= hooks["hooks"][-1].items()
+    assert "zzz_project" in (scaffolded / "pyproject.toml").read_text()
+    assert "zzz_project" in (scaffolded / ".gitlab/CODEOWNERS").read_text()
+    # The workspace check passes and the new location loads, each in a process of its own.
+    result = validate(scaffolded)
+    assert result.returncode == 0, result.stderr
+    assert "the workspace of 4 code locations is valid" in result.stdout
+    loaded = in_copy(
+        scaffolded, "dagster", "definitions", "validate", "-m", "zzz_project.definitions"
+    )
+    assert "Validation successful for code location zzz_project" in loaded.stdout + loaded.stderr
+
+
+def test_administration_add_refuses_a_bad_or_taken_identifier(scaffolded):
+    for code, message in (("Zzz-2", "cannot be an identifier"), ("zzz", "already exists")):
+        result = in_copy(
+            scaffolded, "data_platform.tools.cli", "administration", "add", code, "--name", "x"
+        )
+        assert result.returncode == 1
+        assert message in result.stderr, result.stderr
+
+
+@pytest.mark.slow
+def test_the_scaffolded_staging_model_reads_its_semicolon_csv(scaffolded, tmp_path):
+    env = {LAKE_ROOT_ENV: str(tmp_path / "lake"), WAREHOUSE_DIR_ENV: str(tmp_path / "warehouse")}
+    selection = "zzz/raw/exemple/communes,zzz/stg_exemple__communes"
+    result = in_copy(
+        scaffolded, "dagster", "asset", "materialize", "-m", "zzz_project.definitions",
+        "--select", selection, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-4000:]
+    with duckdb.connect(str(tmp_path / "warehouse" / "zzz.duckdb"), read_only=True) as db:
+        rows = db.sql("select nis_code, example_count from stg_exemple__communes order by 1")
+        assert rows.fetchall() == [("21004", 12), ("62063", 7), ("92094", 3)]
+
+
+def test_validate_refuses_each_problem_naming_both_sides(tmp_path):
+    copy = platform_copy(tmp_path / "platform")
+    ags, agaj = copy / "dbt_submodules" / "ags_dbt", copy / "dbt_submodules" / "agaj_dbt"
+    # agaj's dbt project renamed "ags" with a model of ags's name: the name differs from its
+    # registration, and the key ags/fct_walks is defined by two locations.
+    project = (agaj / "dbt_project.yml").read_text().replace("name: agaj", "name: ags")
+    (agaj / "dbt_project.yml").write_text(project)
+    (agaj / "models" / "marts" / "fct_walks.sql").write_text("select 1 as walk_key\n")
+    # agaj reads a mart of data_platform that data_platform does not define.
+    sources = agaj / "models" / "staging" / "data_platform" / "_data_platform__sources.yml"
+    sources.write_text(
+        sources.read_text().replace("    tables:\n", "    tables:\n      - name: dim_nowhere\n", 1)
+    )
+    (agaj / "models" / "staging" / "data_platform" / "stg_nowhere.sql").write_text(
+        "select * from {{ source('data_platform', 'dim_nowhere') }}\n"
+    )
+    (agaj / "target" / "manifest.json").unlink()
+    # ags asks for a hub package that is not installed, and a local one that is missing.
+    (ags / "packages.yml").write_text(
+        "packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.3.0\n  - local: ../shared\n"
+    )
+    result = validate(copy)
+    assert result.returncode == 1
+    for message in (
+        "dbt_submodules/agaj_dbt/dbt_project.yml names the dbt project 'ags', but"
+        " data_platform/locations.py registers it as 'agaj' (agaj_project)",
+        "asset key ags/fct_walks is defined by ags_project and agaj_project",
+        "agaj_project reads data_platform/dim_nowhere (a source with meta.published_by:"
+        " data_platform), but no location publishes it",
+        "dbt_submodules/ags_dbt/packages.yml: package dbt-labs/dbt_utils is not installed in"
+        " dbt_packages/ and the platform fetches none; vendor it: copy the package into the"
+        " repository and list it in packages.yml as `- local: <folder>`",
+        "dbt_submodules/ags_dbt/packages.yml: local package ../shared is missing",
+    ):
+        assert message in result.stderr, result.stderr
+    assert "data-platform: error: 5 problem(s) in the workspace" in result.stderr
+
+
+def test_dbt_add_brings_a_dbt_repository_in_as_a_submodule(tmp_path):
+    # A steward's dbt project (from the template), in a bare repository of its own.
+    render_template(tmp_path / "steward", "yyy", "Administration générale Y", "dbt_submodules")
+    work = tmp_path / "steward" / "dbt_submodules" / "yyy_dbt"
+    git(work, "init", "--quiet", "--initial-branch=main")
+    git(work, "add", "--all")
+    git(work, "commit", "--quiet", "--message", "feat: yyy dbt project")
+    remote = tmp_path / "yyy_dbt.git"
+    git(tmp_path, "clone", "--quiet", "--bare", str(work), str(remote))
+
+    copy = platform_copy(tmp_path / "platform")
+    file_protocol = {  # git refuses file:// submodules unless asked (CVE-2022-39253)
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "protocol.file.allow",
+        "GIT_CONFIG_VALUE_0": "always",
+    }
+    command = ("data_platform.tools.cli", "dbt", "add", str(remote))
+    refused = in_copy(copy, *command, "--administration", "xxx", "--name", "X", env=file_protocol)
+    assert refused.returncode == 1
+    assert f"{remote} holds the dbt project 'yyy', not 'xxx'" in refused.stderr, refused.stderr
+    assert not (copy / "dbt_submodules" / "xxx_dbt").exists()
+    assert ".gitmodules" not in git(copy, "status", "--porcelain")
+
+    added = in_copy(
+        copy, *command, "--administration", "yyy", "--name", "Administration générale Y",
+        env=file_protocol,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stdout + added.stderr
+    assert git(copy, "ls-files", "--stage", "dbt_submodules/yyy_dbt").startswith("160000 ")
+    assert str(remote) in (copy / ".gitmodules").read_text()
+    assert (copy / "yyy_project" / "definitions.py").is_file()
+    assert 'CodeLocation("yyy",' in (copy / "data_platform/locations.py").read_text()
+    listed = in_copy(copy, "data_platform.tools.cli", "dbt", "list")
+    assert "yyy_project" in listed.stdout and "submodule" in listed.stdout, listed.stdout
