@@ -62,7 +62,7 @@ def test_secrets_are_redacted():
     assert "AccountKey=***" in redacted and "sig=***" in redacted
 
 
-def club_file() -> list:
+def club_file() -> dict:
     return resolve_raw_files(["awbb_cpliege_matches/clubs/1034-rbc-haneffe.csv"])
 
 

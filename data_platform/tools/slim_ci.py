@@ -351,15 +351,15 @@ def execute(plan: ProjectPlan) -> None:
         parents=True, exist_ok=True
     )
     (project_dir / RELATIVE_WAREHOUSE).resolve().mkdir(parents=True, exist_ok=True)
-    patterns = {
-        pattern
+    entries = [
+        entry
         for node in plan.selected + plan.parents
         if node["resource_type"] == "source"
-        for pattern in resource_meta(node).get("raw_files") or []
-    }
-    if patterns:
+        for entry in resource_meta(node).get("raw_files") or []
+    ]
+    if entries:
         lake = (project_dir / RELATIVE_LAKE).resolve()
-        landed = land_files(resolve_raw_files(sorted(patterns)), OPEN_DATA_DIR, lake)
+        landed = land_files(resolve_raw_files(entries), OPEN_DATA_DIR, lake)
         print(f"[slim_ci] {plan.location.dbt_project}: landed {len(landed)} raw file(s)")
     for args, nodes in ((plan.parent_args(), plan.parents), (plan.selection_args(), plan.selected)):
         if args is not None and nodes:
