@@ -61,6 +61,7 @@ def platform_storage(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path
     """Point the lake and the warehouse at temporary folders for the whole session."""
     root = tmp_path_factory.mktemp("platform")
     paths = {"lake": root / "lake", "warehouse": root / "warehouse"}
+    paths["lake"].mkdir()  # a set lake root must exist (data_platform.lake.Lake.check)
     previous = {name: os.environ.get(name) for name in (LAKE_ROOT_ENV, WAREHOUSE_DIR_ENV)}
     os.environ[LAKE_ROOT_ENV] = str(paths["lake"])
     os.environ[WAREHOUSE_DIR_ENV] = str(paths["warehouse"])
@@ -198,6 +199,7 @@ def any_lake(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
     from data_platform.lake import Lake, parse_lake_root
 
     if request.param == "local":
+        (tmp_path / "lake").mkdir()
         return Lake(str(tmp_path / "lake"))
     server = request.getfixturevalue("azurite")
     container = f"lake-{uuid.uuid4().hex[:12]}"

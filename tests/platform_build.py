@@ -66,6 +66,7 @@ def build(root: Path) -> dict[str, str]:
         dagster_dbt.errors.DagsterDbtError and others: a location cannot be loaded. A run that
             fails is not an error here: its id is returned and the tests read its status.
     """
+    (root / "lake").mkdir(parents=True, exist_ok=True)  # a set lake root must exist
     os.environ[LAKE_ROOT_ENV] = str(root / "lake")
     os.environ[WAREHOUSE_DIR_ENV] = str(root / "warehouse")
     home = root / "dagster_home"
