@@ -158,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         "DATA_PLATFORM_WAREHOUSE_DIR": str(OUT / "warehouse"),
         "DATA_PLATFORM_LAKE_ROOT": str(OUT / "lake"),
     }
+    (OUT / "lake").mkdir(parents=True, exist_ok=True)  # a set lake root must exist
     projects = {}
     for size in options.sizes:
         projects[size] = OUT / f"project_{size}"

@@ -68,7 +68,7 @@ class Variable:
 
 LAKE_ROOT = Variable(
     "DATA_PLATFORM_LAKE_ROOT",
-    "lake root: `raw/` landed files, `marts/` published Parquet; a folder or"
+    "lake root: `raw/` landed files, `marts/` published Parquet; an existing absolute folder or"
     " `abfs://<container>@<account>.dfs.core.windows.net/<prefix>`"
     " ([ADLS](#the-lake-on-azure-data-lake-storage))",
     "`.local/lake`",

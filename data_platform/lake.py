@@ -2,7 +2,7 @@
 
 ``DATA_PLATFORM_LAKE_ROOT`` picks it, read when a function is called (never at import time):
 
-* a path (or nothing: ``<repo>/.local/lake``): a local folder;
+* an existing absolute folder, or nothing: ``<repo>/.local/lake``, created when first used;
 * ``abfs://<container>@<account>.dfs.core.windows.net/<prefix>``,
   ``abfs://<container>@<account>/<prefix>`` or ``abfs://<container>/<prefix>`` (the account then
   comes from ``AZURE_STORAGE_ACCOUNT_NAME`` or the connection string): ADLS Gen2 / Blob Storage,
@@ -51,9 +51,14 @@ AZURE_CREDENTIAL_ENVS = (
 """The credential variables passed to the containers (docker-compose.yml, DockerRunLauncher)."""
 DEFAULT_LOCAL_LAKE = Path(__file__).resolve().parent.parent / ".local" / "lake"
 
+# Azure's naming rules: a container is 3-63 lowercase letters, digits and single hyphens; an
+# account 3-24 lowercase letters and digits (learn.microsoft.com, "Naming and referencing
+# containers, blobs, and metadata" and "Storage account name").
 _URL = re.compile(
-    r"^(?P<scheme>abfss?|az)://(?P<container>[^/@]+)(?:@(?P<host>[^/]+))?(?P<prefix>/.*)?$"
+    r"^(?P<scheme>abfss?|az)://(?P<container>(?=[a-z0-9-]{3,63}(?:[@/]|$))[a-z0-9]+(?:-[a-z0-9]+)*)"
+    r"(?:@(?P<host>[a-z0-9]{3,24}(?:\.[a-z0-9-]+)*))?(?P<prefix>/[^@]*)?$"
 )
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # Secrets an Azure error message or a URL could carry: connection-string keys, SAS signatures.
 _SECRET = re.compile(r"(?i)(AccountKey=|SharedAccessSignature=|sig=|Authorization:\s*)[^;&\s]+")
 
@@ -164,15 +169,32 @@ class Lake:
         return self.path(*parts).removeprefix("abfs://")
 
     def check(self) -> None:
-        """Check that an Azure lake can be reached: its container exists, its credentials work.
+        """Check that the lake can be used before anything is written to it.
 
-        A local lake needs no check: its folders are created on write.
+        A local lake must be an existing, writable folder; only the default one
+        (``<repo>/.local/lake``) is created here. An Azure lake's container must exist and its
+        credentials work.
 
         Raises:
-            LakeError: the container does not exist, or Azure refused the request; the message
-                names the lake path and the cause, without any credential.
+            LakeError: the folder is missing, not a folder or not writable; the container does
+                not exist, or Azure refused the request. The message names the lake path, the
+                variable and the cause, without any credential.
         """
         if not self.is_remote:
+            root = Path(self.root)
+            if root == DEFAULT_LOCAL_LAKE:
+                root.mkdir(parents=True, exist_ok=True)
+            problem = (
+                "does not exist; create it (mkdir -p) or correct"
+                if not root.exists()
+                else "is not a folder; correct"
+                if not root.is_dir()
+                else "is not writable by this user; fix its permissions or correct"
+                if not os.access(root, os.W_OK | os.X_OK)
+                else None
+            )
+            if problem:
+                raise LakeError(f"Lake {root} {problem} {LAKE_ROOT_ENV}. Nothing was written.")
             return
         try:
             self.filesystem.ls(self.container, detail=False)
@@ -212,28 +234,41 @@ def drop_empty_azure_variables() -> list[str]:
 def parse_lake_root(value: str | None) -> Lake:
     """Parse a ``DATA_PLATFORM_LAKE_ROOT`` value.
 
+    Only the form is checked here; :meth:`Lake.check` checks, before the first write, that
+    the folder or the container exists.
+
     Args:
-        value: a local path, an ``abfs://`` / ``abfss://`` / ``az://`` URL, or empty/``None``
-            for the default ``<repo>/.local/lake``.
+        value: an absolute local path, an ``abfs://`` / ``abfss://`` / ``az://`` URL (container
+            and account named by Azure's rules), or empty/``None`` for the default
+            ``<repo>/.local/lake``.
 
     Returns:
         The :class:`Lake`, with a canonical root (absolute path, or ``abfs://container/prefix``).
 
     Raises:
-        LakeError: a URL with another scheme (``s3://``...), or an ``abfs://`` URL without a
-            container.
+        LakeError: a relative path, a URL with another scheme (``s3://``...), or a malformed
+            Azure URL (``abfs:/typo``, no container, a container name Azure refuses), naming
+            the variable and the value.
     """
     if not value:
         return Lake(str(DEFAULT_LOCAL_LAKE))
-    if "://" not in value:
+    usage = "; use an absolute folder or abfs://<container>@<account>.dfs.core.windows.net/<prefix>"
+    scheme = _SCHEME.match(value)
+    if not scheme:
+        if not Path(value).is_absolute():
+            raise LakeError(f"{LAKE_ROOT_ENV}={value!r}: a relative path{usage}")
         return Lake(str(Path(value).resolve()))
     match = _URL.match(value.rstrip("/"))
     if not match:
-        scheme = value.split("://", 1)[0]
+        name = scheme.group(0).rstrip(":")
         raise LakeError(
-            f"{LAKE_ROOT_ENV}={value!r}: unsupported lake URL"
-            + (f" (scheme {scheme!r})" if scheme not in REMOTE_SCHEMES else "")
-            + "; use a local path or abfs://<container>@<account>.dfs.core.windows.net/<prefix>"
+            f"{LAKE_ROOT_ENV}={value!r}: "
+            + (
+                "malformed lake URL"
+                if name in REMOTE_SCHEMES
+                else f"unsupported lake URL (scheme {name!r})"
+            )
+            + usage
         )
     host = match.group("host")
     account = host.split(".", 1)[0] if host else None
@@ -245,22 +280,22 @@ def parse_lake_root(value: str | None) -> Lake:
 def prepare_lake(lake: Lake, dbt_project_name: str) -> None:
     """Make the lake ready for a dbt run of ``dbt_project_name``.
 
-    A local lake gets the folder of the project's published marts (dbt-duckdb does not create
-    it). An Azure lake's empty credential variables are dropped (see
+    The lake is checked (:meth:`Lake.check`: folder, or container and credentials) before dbt
+    starts, so that a run on an unusable lake stops with a clear message instead of a DuckDB
+    error. A local lake then gets the folder of the project's published marts (dbt-duckdb does
+    not create it). An Azure lake's empty credential variables are dropped first (see
     :func:`drop_empty_azure_variables`, the one setting still written to the environment: adlfs
-    reads its credentials nowhere else) and the lake is checked (container, credentials) before
-    dbt starts, so that a run on an unreachable lake stops with a clear message instead of a
-    DuckDB error.
+    reads its credentials nowhere else).
 
     Args:
         lake: the lake the run writes to.
         dbt_project_name: the dbt project (``name:`` in ``dbt_project.yml``), e.g. ``ags``.
 
     Raises:
-        LakeError: the lake cannot be reached (see :meth:`Lake.check`).
+        LakeError: the lake cannot be used (see :meth:`Lake.check`).
     """
     if lake.is_remote:
         drop_empty_azure_variables()  # the dbt process's adlfs reads them from its environment
-        lake.check()
-    else:
+    lake.check()
+    if not lake.is_remote:
         Path(lake.path("marts", dbt_project_name)).mkdir(parents=True, exist_ok=True)

@@ -1,18 +1,22 @@
 """Raw assets: land the committed open data files in the lake, where dbt reads them.
 
 A dbt source table that lists ``meta.raw_files`` (paths relative to ``open_data/``, globs
-allowed) gets one raw asset with the same asset key as the dbt source. Materializing it checks
-that every file parses in its own format (JSON, CSV) and only then copies the files, each
-through a temporary file and an atomic rename: a malformed file raises a clear error naming it
-and leaves what the lake already holds untouched.
+allowed; or mappings ``{path: ..., delimiter: ";", columns: [...]}`` declaring the CSV dialect)
+gets one raw asset with the same asset key as the dbt source. Materializing it checks that
+every file parses in its own format (JSON, CSV in its declared or sniffed dialect), matches its
+declaration and is not empty, and only then copies the files, each through a temporary file and
+an atomic rename: a bad file raises a clear error naming it, the line and the dialect tried,
+and leaves what the lake already holds untouched. The dialect is detected by the standard
+library's :class:`csv.Sniffer`; only the checks around it are written here.
 """
 
 import csv
+import io
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,70 +32,141 @@ class RawFileError(ValueError):
     """A raw file is missing or cannot be parsed in its declared format."""
 
 
-def count_records(path: Path) -> int:
-    """Parse one raw file and return its number of records.
+CSV_DELIMITERS = ",;\t|"
+"""The delimiters :class:`csv.Sniffer` chooses among when a raw file declares none."""
+RAW_FILE_KEYS = {"path", "delimiter", "quotechar", "encoding", "columns"}
+"""What a ``meta.raw_files`` entry may declare beside its path (a plain string is a path)."""
+
+
+def count_records(path: Path, declared: Mapping[str, Any] | None = None) -> int:
+    """Parse one raw file, check it against what its source declares, return its records.
 
     JSON: the length of the top-level list, or of the first list found among the keys
     ``records`` (Opendatasoft API v1) and ``facts`` (Statbel extract), or 1 for another object.
-    CSV: the number of rows after the header line (every row must have the header's number of
-    fields; files without a header count every row).
+    CSV: the number of non-blank lines, header included (every row must have the first
+    line's number of fields). Its encoding is the declared one (``utf-8`` by default),
+    leading byte-order marks (one or several) aside; its delimiter the declared one, else the one
+    :class:`csv.Sniffer` detects among :data:`CSV_DELIMITERS` (``,`` when it finds none, as in
+    a one-column file); its quoting is the ``excel`` dialect's unless ``quotechar`` is
+    declared; a declared delimiter the sniffer contradicts, and declared ``columns`` the first
+    line does not match, are refused. A file without any record is refused in every format.
 
     Args:
         path: file to parse (``.json`` or ``.csv``).
+        declared: the file's ``meta.raw_files`` entry (see :data:`RAW_FILE_KEYS`), if a mapping.
 
     Returns:
         Number of records in the file.
 
     Raises:
-        RawFileError: the file cannot be decoded or parsed, naming the file and the reason.
+        RawFileError: the file cannot be decoded or parsed, does not match its declaration, or
+            is empty; the message names the file, the line and, for a CSV, the dialect tried.
     """
+    declared = declared or {}
     try:
         if path.suffix == ".json":
-            with path.open(encoding="utf-8") as handle:
+            with path.open(encoding=declared.get("encoding", "utf-8-sig")) as handle:
                 document = json.load(handle)
-            if isinstance(document, list):
-                return len(document)
-            for key in ("records", "facts"):
-                if isinstance(document.get(key), list):
-                    return len(document[key])
-            return 1
-        if path.suffix == ".csv":
-            with path.open(encoding="utf-8", newline="") as handle:
-                rows = csv.reader(handle)
-                width = None
-                count = 0
-                for line_number, row in enumerate(rows, start=1):
-                    if width is None:
-                        width = len(row)
-                    elif row and len(row) != width:
-                        raise RawFileError(
-                            f"Raw file {path}: line {line_number} has {len(row)} fields,"
-                            f" the first line has {width}"
-                        )
-                    count += 1
-                return count
+            if isinstance(document, dict):
+                found = [
+                    document[k] for k in ("records", "facts") if isinstance(document.get(k), list)
+                ]
+                document = found[0] if found else [document]
+            count = len(document) if isinstance(document, list) else 1
+        elif path.suffix == ".csv":
+            count = _count_csv_rows(path, declared)
+        else:
+            raise RawFileError(f"Raw file {path}: unsupported format {path.suffix!r} (json or csv)")
     except (UnicodeDecodeError, json.JSONDecodeError, csv.Error) as error:
         raise RawFileError(f"Raw file {path} cannot be parsed: {error}") from error
-    raise RawFileError(f"Raw file {path}: unsupported format {path.suffix!r} (json or csv)")
+    if not count:
+        raise RawFileError(f"Raw file {path} is empty (line 1: no record); nothing was landed")
+    return count
 
 
-def resolve_raw_files(patterns: list[str], open_data_dir: Path = OPEN_DATA_DIR) -> list[Path]:
-    """Expand ``meta.raw_files`` patterns into existing files under ``open_data_dir``.
+def _count_csv_rows(path: Path, declared: Mapping[str, Any]) -> int:
+    encoding = declared.get("encoding", "utf-8")
+    text = path.read_bytes().decode(encoding).lstrip("\ufeff")
+    sniffed = None
+    # The first 64 KiB, else the first line alone (rows of uneven width defeat the sniffer).
+    for sample in (text[: text.rfind("\n", 0, 65_536) + 1] or text, text.partition("\n")[0]):
+        try:
+            sniffed = csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS).delimiter
+            break
+        except csv.Error:  # one column, or too little text to tell
+            continue
+    delimiter = declared.get("delimiter") or sniffed or ","
+    quotechar = declared.get("quotechar", '"')
+    tried = (
+        f"dialect tried: delimiter {delimiter!r}"
+        f" ({'declared' if 'delimiter' in declared else 'sniffed' if sniffed else 'default'}),"
+        f" quotechar {quotechar!r}, encoding {encoding}"
+    )
+    if sniffed and sniffed != delimiter:
+        raise RawFileError(
+            f"Raw file {path}: line 1 reads as {sniffed!r}-separated, the source declares"
+            f" {delimiter!r} ({tried}); correct its delimiter in meta.raw_files"
+        )
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=quotechar)
+    width, count = None, 0
+    for row in rows:
+        if not row:  # a blank line
+            continue
+        if width is None:
+            width = len(row)
+            columns = declared.get("columns")
+            if columns is not None and row != list(columns):
+                raise RawFileError(
+                    f"Raw file {path}: line 1 has the columns {row}, the source declares"
+                    f" {list(columns)} ({tried})"
+                )
+        elif len(row) != width:
+            raise RawFileError(
+                f"Raw file {path}: line {rows.line_num} has {len(row)} fields,"
+                f" the first line has {width} ({tried})"
+            )
+        count += 1
+    return count
+
+
+def resolve_raw_files(
+    entries: Sequence[str | Mapping[str, Any]], open_data_dir: Path = OPEN_DATA_DIR
+) -> dict[Path, Mapping[str, Any]]:
+    """Expand ``meta.raw_files`` entries into existing files under ``open_data_dir``.
+
+    Args:
+        entries: each a path pattern (relative to ``open_data_dir``, globs allowed) or a
+            mapping with the pattern as ``path`` and what the files declare
+            (:data:`RAW_FILE_KEYS`: ``delimiter``, ``quotechar``, ``encoding``, ``columns``).
+        open_data_dir: the folder searched.
+
+    Returns:
+        Each matched file, in order, with its entry's declaration (empty for a plain string).
 
     Raises:
-        RawFileError: a pattern matches no file (naming the pattern and the folder searched).
+        RawFileError: a pattern matches no file (naming the pattern and the folder searched),
+            or an entry declares an unknown key.
     """
-    files: list[Path] = []
-    for pattern in patterns:
+    files: dict[Path, Mapping[str, Any]] = {}
+    for entry in entries:
+        declared = {"path": entry} if isinstance(entry, str) else dict(entry)
+        if unknown := set(declared) - RAW_FILE_KEYS:
+            raise RawFileError(
+                f"meta.raw_files entry {entry!r}: unknown key(s) {sorted(unknown)};"
+                f" allowed: {sorted(RAW_FILE_KEYS)}"
+            )
+        pattern = declared.pop("path")
         matches = sorted(open_data_dir.glob(pattern))
         if not matches:
             raise RawFileError(f"Raw file pattern {pattern!r} matches no file in {open_data_dir}")
-        files.extend(matches)
+        files.update(dict.fromkeys(matches, declared))
     return files
 
 
-def land_files(files: list[Path], open_data_dir: Path, lake: Lake | Path) -> dict[str, int]:
-    """Validate every file, then copy each to ``<lake>/raw/<path relative to open_data_dir>``.
+def land_files(
+    files: Mapping[Path, Mapping[str, Any]] | Sequence[Path], open_data_dir: Path, lake: Lake | Path
+) -> dict[str, int]:
+    """Check every file, then copy each to ``<lake>/raw/<path relative to open_data_dir>``.
 
     The dataset's ``SOURCE.md`` and licence files (at the top of its folder,
     ``open_data_dir/<dataset>/``) travel with the data. Nothing is written before every file has
@@ -100,7 +175,8 @@ def land_files(files: list[Path], open_data_dir: Path, lake: Lake | Path) -> dic
     committed whole or not at all).
 
     Args:
-        files: files under ``open_data_dir``.
+        files: files under ``open_data_dir``, each with its declaration (as
+            :func:`resolve_raw_files` returns them), or a plain list (nothing declared).
         open_data_dir: root the paths are taken relative to.
         lake: the lake (a local folder may be given as a path).
 
@@ -108,13 +184,19 @@ def land_files(files: list[Path], open_data_dir: Path, lake: Lake | Path) -> dic
         Records per landed file, keyed by the lake-relative path.
 
     Raises:
-        RawFileError: a file cannot be parsed; the lake is left as it was.
+        RawFileError: a file cannot be parsed, is empty or does not match its declaration
+            (see :func:`count_records`); the lake is left as it was.
         LakeError: the lake cannot be reached or written (missing container, refused
             credentials), naming the lake path; files already landed are left as they were.
     """
     if isinstance(lake, Path):
         lake = Lake(str(lake.resolve()))
-    records = {str(path.relative_to(open_data_dir)): count_records(path) for path in files}
+    if not isinstance(files, Mapping):
+        files = dict.fromkeys(files, {})
+    records = {
+        str(path.relative_to(open_data_dir)): count_records(path, declared)
+        for path, declared in files.items()
+    }
     # A dataset is the first folder under open_data_dir; its provenance sits at its top level,
     # even when the data files are further down (awbb_cpliege_matches/clubs/*.csv).
     datasets = {open_data_dir / path.relative_to(open_data_dir).parts[0] for path in files}
@@ -161,23 +243,24 @@ def build_raw_assets(
     """
     assets = []
     for source in manifest.get("sources", {}).values():
-        patterns = resource_meta(source).get("raw_files")
-        if not patterns:
+        entries = resource_meta(source).get("raw_files")
+        if not entries:
             continue
         key = translator.get_asset_key(source)
         description = source.get("description") or source.get("source_description") or ""
-        assets.append(_raw_asset(key, list(patterns), description, translator, source, location))
+        assets.append(_raw_asset(key, list(entries), description, translator, source, location))
     return assets
 
 
 def _raw_asset(
     key: dg.AssetKey,
-    patterns: list[str],
+    entries: list[str | Mapping[str, Any]],
     description: str,
     translator: PlatformDbtTranslator,
     source: Mapping[str, Any],
     location: CodeLocation,
 ) -> dg.AssetsDefinition:
+    patterns = [entry if isinstance(entry, str) else entry["path"] for entry in entries]
     formats = sorted({Path(pattern).suffix.lstrip(".") for pattern in patterns})
 
     @dg.asset(
@@ -196,7 +279,7 @@ def _raw_asset(
         context: dg.AssetExecutionContext, storage: PlatformStorage
     ) -> dg.MaterializeResult[None]:
         lake = storage.lake()
-        files = resolve_raw_files(patterns)
+        files = resolve_raw_files(entries)
         landed = land_files(files, OPEN_DATA_DIR, lake)
         context.log.info(f"Landed {len(landed)} file(s) in {lake.display('raw')}")
         return dg.MaterializeResult(

@@ -198,6 +198,7 @@ def any_lake(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
     from data_platform.lake import Lake, parse_lake_root
 
     if request.param == "local":
+        (tmp_path / "lake").mkdir()
         return Lake(str(tmp_path / "lake"))
     server = request.getfixturevalue("azurite")
     container = f"lake-{uuid.uuid4().hex[:12]}"

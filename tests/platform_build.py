@@ -59,7 +59,11 @@ def waves(definitions: dict[str, dg.Definitions]) -> list[list[str]]:
 
 
 def storage(root: Path) -> dict[str, Path]:
-    """Return the lake and warehouse folders under ``root``: ``{"lake": ..., "warehouse": ...}``."""
+    """Return the lake and warehouse folders under ``root``: ``{"lake": ..., "warehouse": ...}``.
+
+    The lake folder is created: a lake root that is set must exist (data_platform.lake).
+    """
+    (root / "lake").mkdir(parents=True, exist_ok=True)
     return {"lake": root / "lake", "warehouse": root / "warehouse"}
 
 

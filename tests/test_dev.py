@@ -38,6 +38,7 @@ def test_make_dev_serves_the_ui_with_every_location_and_the_dbt_docs(tmp_path, d
     # A busy CI machine (the other tiers run beside this one) may take longer than dagster
     # dev's default 180 s to load a location; the throwaway instance allows 600 s.
     (tmp_path / "dagster_home").mkdir()
+    (tmp_path / "lake").mkdir()  # a set lake root must exist (data_platform.lake.Lake.check)
     (tmp_path / "dagster_home" / "dagster.yaml").write_text(
         "code_servers:\n  local_startup_timeout: 600\n"
     )

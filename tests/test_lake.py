@@ -1,6 +1,8 @@
 """The lake on Azure Data Lake Storage (adlfs), tested against Azurite on 127.0.0.1.
 
-* lake URLs are parsed into a container, an account and a prefix; other schemes are refused;
+* lake URLs are parsed into a container, an account and a prefix; other schemes, malformed
+  URLs and relative paths are refused; a missing, non-folder or read-only local lake is refused
+  before anything is written, but the default one is created;
 * a missing container and refused credentials are clear errors naming the lake path, with no
   credential in the message, and write nothing;
 * on a container holding the session's published marts (``platform_build``, uploaded through the
@@ -24,7 +26,7 @@ import duckdb
 import pytest
 
 from data_platform.factory import build_location_definitions
-from data_platform.lake import Lake, LakeError, parse_lake_root, redact
+from data_platform.lake import DEFAULT_LOCAL_LAKE, Lake, LakeError, parse_lake_root, redact
 from data_platform.raw import land_files, resolve_raw_files
 from data_platform.settings import OPEN_DATA_DIR, WAREHOUSE_DIR_ENV, PlatformStorage
 from tests.stack.azurite import ACCOUNT, ACCOUNT_KEY
@@ -62,7 +64,7 @@ def test_secrets_are_redacted():
     assert "AccountKey=***" in redacted and "sig=***" in redacted
 
 
-def club_file() -> list:
+def club_file() -> dict:
     return resolve_raw_files(["awbb_cpliege_matches/clubs/1034-rbc-haneffe.csv"])
 
 
@@ -110,6 +112,7 @@ def test_storage_points_dbt_at_the_adls_target(azurite, monkeypatch, tmp_path):
     assert arguments[arguments.index("--target") + 1] == "adls"
     assert variables["azure_storage_account_name"] == ACCOUNT
     assert variables["warehouse_dir"] == str(tmp_path / "warehouse")
+    (tmp_path / "lake").mkdir()  # a set local lake root must exist
     local = PlatformStorage(lake_root=str(tmp_path / "lake"), warehouse_dir=str(tmp_path / "w"))
     assert "--target" not in local.dbt_arguments("ags")  # the profile's default target: local
     assert (tmp_path / "lake" / "marts" / "ags").is_dir()
@@ -281,3 +284,52 @@ def test_unparsable_raw_file_fails_the_run_and_keeps_the_published_marts(
         for mart in walk_marts
     }
     assert after == before
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("abfs:/typo", "DATA_PLATFORM_LAKE_ROOT='abfs:/typo': malformed lake URL; use an absolute"),
+        ("abfs://", "malformed lake URL"),
+        ("abfs://Bad_Container@fwbdata/lake", "malformed lake URL"),
+        ("abfs://lake@fwbdata@x/lake", "malformed lake URL"),
+        ("relative/lake", "DATA_PLATFORM_LAKE_ROOT='relative/lake': a relative path; use an"),
+        ("s3://bucket/lake", "unsupported lake URL (scheme 's3')"),
+    ],
+)
+def test_malformed_lake_roots_are_refused_naming_the_variable(value, message):
+    with pytest.raises(LakeError) as raised:
+        parse_lake_root(value)
+    assert message in str(raised.value)
+
+
+def test_an_unusable_local_lake_is_refused_before_anything_is_written(tmp_path):
+    files = club_file()
+    missing = parse_lake_root(str(tmp_path / "missing"))
+    with pytest.raises(LakeError) as raised:
+        land_files(files, OPEN_DATA_DIR, missing)
+    assert str(raised.value) == (
+        f"Lake {tmp_path / 'missing'} does not exist; create it (mkdir -p) or correct"
+        " DATA_PLATFORM_LAKE_ROOT. Nothing was written."
+    )
+    with pytest.raises(LakeError, match="does not exist"):
+        PlatformStorage(lake_root=missing.root).dbt_arguments("ags")
+    assert not (tmp_path / "missing").exists()
+
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(LakeError, match=f"Lake {tmp_path / 'file'} is not a folder"):
+        land_files(files, OPEN_DATA_DIR, parse_lake_root(str(tmp_path / "file")))
+
+    (tmp_path / "read-only").mkdir(mode=0o555)
+    if os.access(tmp_path / "read-only", os.W_OK):  # root writes anywhere: nothing to refuse
+        return
+    with pytest.raises(LakeError, match="is not writable by this user"):
+        land_files(files, OPEN_DATA_DIR, parse_lake_root(str(tmp_path / "read-only")))
+    assert list((tmp_path / "read-only").iterdir()) == []
+
+
+def test_the_default_lake_is_created_on_first_use():
+    lake = parse_lake_root(None)
+    assert lake.root == str(DEFAULT_LOCAL_LAKE)
+    lake.check()
+    assert DEFAULT_LOCAL_LAKE.is_dir()

@@ -242,6 +242,7 @@ def test_a_planted_failing_dbt_test_is_sent_to_teams_ntfy_and_email(receivers, t
     # The production instance's run log handler (dagster.yaml), on the default storage.
     python_logs = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text())["python_logs"]
     (tmp_path / "dagster_home").mkdir()
+    (tmp_path / "lake").mkdir()  # a set lake root must exist (data_platform.lake.Lake.check)
     (tmp_path / "dagster_home" / "dagster.yaml").write_text(
         yaml.safe_dump({"python_logs": python_logs})
     )

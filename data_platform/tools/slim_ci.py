@@ -233,9 +233,14 @@ def execute(plan: ProjectPlan) -> None:
     (DEFAULT_LOCAL_LAKE / "marts" / plan.location.dbt_project).mkdir(parents=True, exist_ok=True)
     DEFAULT_WAREHOUSE_DIR.mkdir(parents=True, exist_ok=True)
     nodes = plan.selected + plan.parents
-    patterns = {p for node in nodes for p in resource_meta(node).get("raw_files") or []}
-    if patterns:
-        land_files(resolve_raw_files(sorted(patterns)), OPEN_DATA_DIR, DEFAULT_LOCAL_LAKE)
+    entries = [
+        entry
+        for node in nodes
+        if node["resource_type"] == "source"
+        for entry in resource_meta(node).get("raw_files") or []
+    ]
+    if entries:
+        land_files(resolve_raw_files(entries), OPEN_DATA_DIR, DEFAULT_LOCAL_LAKE)
     for args, selected in ((plan.args(parents=True), plan.parents), (plan.args(), plan.selected)):
         if args is not None and selected:
             run_dbt(plan.location, ["build", *args])
