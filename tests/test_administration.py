@@ -110,6 +110,7 @@ def test_administration_add_refuses_a_bad_or_taken_identifier(scaffolded):
 
 @pytest.mark.slow
 def test_the_scaffolded_staging_model_reads_its_semicolon_csv(scaffolded, tmp_path):
+    (tmp_path / "lake").mkdir()  # a set lake root must exist
     env = {LAKE_ROOT_ENV: str(tmp_path / "lake"), WAREHOUSE_DIR_ENV: str(tmp_path / "warehouse")}
     selection = "zzz/raw/exemple/communes,zzz/stg_exemple__communes"
     result = in_copy(

@@ -25,18 +25,26 @@ RELEASE_FILES = (".cz.toml", "dbt_project.yml")
 """What commitizen reads and writes in a dbt project (besides the ``CHANGELOG.md`` it creates)."""
 
 
+def git_env() -> dict[str, str]:
+    """Return this process's environment with a throwaway git identity, no global or system git
+    configuration, and ``BIN`` first on ``PATH``."""
+    identity = {"NAME": "Steward Test", "EMAIL": "steward@example.org"}
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    env |= {f"GIT_{role}_{key}": value for role in ("AUTHOR", "COMMITTER")
+            for key, value in identity.items()}  # fmt: skip
+    env["PATH"] = os.pathsep.join([str(BIN), env.get("PATH", "")])
+    return env
+
+
 def run(args: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run a command in ``cwd`` with a throwaway git identity and ``BIN`` first on ``PATH``.
 
     Raises:
         AssertionError: ``check`` is set and it exited non-zero (its output is in the message).
     """
-    identity = {"NAME": "Steward Test", "EMAIL": "steward@example.org"}
-    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    env |= {f"GIT_{role}_{key}": value for role in ("AUTHOR", "COMMITTER")
-            for key, value in identity.items()}  # fmt: skip
-    env["PATH"] = os.pathsep.join([str(BIN), env.get("PATH", "")])
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        args, cwd=cwd, env=git_env(), capture_output=True, text=True, timeout=900
+    )
     if check and result.returncode != 0:
         raise AssertionError(
             f"{' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
