@@ -338,6 +338,11 @@ def new_location(code: str, name: str) -> CodeLocation:
     return CodeLocation(code, name)
 
 
+def is_registered(repo: Path, code: str) -> bool:
+    """Return whether the repo's ``data_platform/locations.py`` registers identifier ``code``."""
+    return f'CodeLocation("{code}",' in (repo / REGISTRY).read_text()
+
+
 def register(repo: Path, location: CodeLocation) -> None:
     """Add a location to the repo's ``data_platform/locations.py`` and regenerate what derives.
 
@@ -346,9 +351,9 @@ def register(repo: Path, location: CodeLocation) -> None:
             regenerated.
     """
     path = repo / REGISTRY
-    text = path.read_text()
-    if f'CodeLocation("{location.identifier}",' in text:
+    if is_registered(repo, location.identifier):
         raise CliError(f"{location.identifier} is registered already in {path}")
+    text = path.read_text()
     entry = f"    CodeLocation({json.dumps(location.identifier)}, "
     entry += f"{json.dumps(location.administration, ensure_ascii=False)}),\n"
     start = text.index("LOCATIONS: tuple[CodeLocation, ...] = (")
@@ -414,7 +419,7 @@ def dbt_add(
     repo = toplevel(repo)
     location = new_location(administration, name or administration)
     path = project_path(location)
-    registered = f'CodeLocation("{administration}",' in (repo / REGISTRY).read_text()
+    registered = is_registered(repo, administration)
     if not registered and not name:
         raise CliError(f"{administration} is not registered: give --name to register it")
     with tempfile.TemporaryDirectory(prefix="dbt_add_") as clone:
