@@ -1,17 +1,15 @@
 """The platform's command line: ``data-platform`` (entry point in ``pyproject.toml``), on typer.
 
-``data-platform dbt bump <project> <tag>`` moves a dbt project's git submodule
-(``dbt_submodules/<project>``) to a release tag of the steward's repository, prepares its dbt
-manifest, validates the code location's definitions and commits ``Update dbt submodule
-<project> to <tag>``. Any failure restores the submodule and its manifest, leaves the index and
-``HEAD`` as they were and prints a one-line error. ``data-platform dbt list`` shows every code
-location with its dbt project and, for a submodule, the tag or commit checked out. Every command
-has ``--help``; the long steps print a progress line on stdout.
+``dbt bump`` moves a dbt project's submodule to a release tag (:func:`bump`, and
+``docs/release_flow.md``), ``dbt list`` shows the dbt project of each code location, ``dbt add``
+and ``administration add`` add an administration, ``validate`` checks the workspace. Every
+command has ``--help``; the long steps print a progress line on stdout, a failure one line on
+stderr (:class:`CliError`).
 
 The preparation and the validation run in subprocesses whose working directory and
 ``PYTHONPATH`` are the repository, so that the code of that repository (not the installed one)
 builds the definitions. What stays hand-written is the git and dbt glue, which no library
-offers. See ``docs/release_flow.md``.
+offers.
 """
 
 from __future__ import annotations
@@ -40,7 +38,6 @@ BUMP_MESSAGE = "Update dbt submodule {project} to {tag}"
 
 REGISTRY = Path("data_platform") / "locations.py"
 """The one list of code locations, relative to the repository."""
-LATEST_TAGS_SHOWN = 5
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception): ")
 
@@ -158,7 +155,7 @@ def tag_commit(directory: Path, path: str, tag: str) -> str:
     if found.returncode == 0:
         return found.stdout.strip()
     tags = git(directory, "tag", "--list", "--sort=-v:refname").splitlines()
-    latest = ", ".join(tags[:LATEST_TAGS_SHOWN]) or "none"
+    latest = ", ".join(tags[:5]) or "none"
     raise CliError(f"tag {tag!r} does not exist in {path}; latest tags: {latest}")
 
 

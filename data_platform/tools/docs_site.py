@@ -2,8 +2,8 @@
 
 ``python -m data_platform.tools.docs_site build [<folder>]`` writes ``<folder>/<dbt
 project>/index.html`` (dbt's own ``dbt docs generate --static``: one self-contained page) and
-``<folder>/index.html``, one link per administration. ``... serve [--build | --build-if-stale]
-[--dir D] [--host H] [--port P]`` serves the folder with the standard library's ``http.server``
+``<folder>/index.html``, one link per administration. ``... serve [--build-if-stale] [--dir D]
+[--host H] [--port P]`` serves the folder with the standard library's ``http.server``
 (``make dev``; the ``dbt-docs`` service of the compose stack). Every dbt asset links into it
 (:func:`data_platform.translator.model_docs_url`).
 
@@ -100,14 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("site_dir", type=Path, nargs="?", default=DEFAULT_SITE_DIR)
     served = commands.add_parser("serve", help="serve the docs site over HTTP")
     served.add_argument("--dir", dest="site_dir", type=Path, default=DEFAULT_SITE_DIR)
-    served.add_argument("--build", action="store_true", help="build the site first")
     served.add_argument("--build-if-stale", action="store_true", help="build it if stale")
     served.add_argument("--host", default="127.0.0.1")
     served.add_argument("--port", type=int, default=3001)
     args = parser.parse_args(argv)
     stale = args.command == "serve" and args.build_if_stale and is_stale(args.site_dir)
     try:
-        if args.command == "build" or args.build or stale:
+        if args.command == "build" or stale:
             for page in build_site(args.site_dir):
                 print(f"wrote {page}", flush=True)
     except subprocess.CalledProcessError as error:

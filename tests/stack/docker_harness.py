@@ -19,10 +19,11 @@ import shlex
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.stack.processes import wait_until
 
 PYTHON_IMAGE = "python:3.11-slim-bookworm"
 POSTGRES_IMAGE = "postgres:15-bookworm"
@@ -68,23 +69,23 @@ def run(
     return result
 
 
-def docker_ready() -> bool:
-    """Return whether ``docker info`` reaches a running engine."""
-    return bool(shutil.which("docker")) and run(["docker", "info"], check=False).returncode == 0
-
-
 def ensure_docker_engine(timeout: float = 120) -> str | None:
-    """Make sure a Docker engine answers, else start Debian's ``dockerd`` in its own session (it
-    outlives the tests, its image cache serves the next run), logging to a temporary file.
+    """Make sure a Docker engine answers ``docker info``, else start Debian's ``dockerd`` in its
+    own session (it outlives the tests, its image cache serves the next run), logging to a
+    temporary file.
 
     Returns:
         ``None`` when an engine answers, else the reason none can run (the caller skips with it).
     """
-    if docker_ready():
-        return None
     dockerd = shutil.which("dockerd") or shutil.which("dockerd", path="/usr/sbin")
     if not shutil.which("docker") or not dockerd:
         return "no Docker engine answers and docker.io is not installed (apt-get install docker.io)"
+
+    def ready() -> bool:
+        return run(["docker", "info"], check=False).returncode == 0
+
+    if ready():
+        return None
     if os.geteuid() != 0:
         return "no Docker engine answers and dockerd can only be started as root"
     log = Path(tempfile.mkstemp(prefix="dockerd-", suffix=".log")[1])
@@ -93,15 +94,11 @@ def ensure_docker_engine(timeout: float = 120) -> str | None:
             [dockerd], stdout=stream, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )  # fmt: skip
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if docker_ready():
-            return None
-        if process.poll() is not None:
-            tail = log.read_text(errors="replace")[-2000:]
-            return f"dockerd exited with {process.returncode} (log {log}):\n{tail}"
-        time.sleep(1)
-    return f"dockerd did not answer within {timeout:g} s (log {log})"
+    try:
+        wait_until(ready, timeout, f"dockerd (log {log})", process=process, log=log)
+    except (RuntimeError, TimeoutError) as error:
+        return str(error)
+    return None
 
 
 def compose_binary() -> Path:

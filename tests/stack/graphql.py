@@ -6,13 +6,14 @@ materializations) is a query sent with gql, its own transport. Every function ta
 webserver's base URL; an answer with ``errors`` raises gql's ``TransportQueryError``.
 """
 
-import time
 from urllib.parse import urlsplit
 
 from dagster_graphql import DagsterGraphQLClient, ReloadRepositoryLocationStatus
 from gql import Client, gql
 from gql.transport.exceptions import TransportConnectionFailed, TransportServerError
 from gql.transport.requests import RequestsHTTPTransport
+
+from tests.stack.processes import wait_until
 
 REPOSITORY = "__repository__"  # the repository name Dagster gives to a Definitions object
 
@@ -35,41 +36,31 @@ LOCATIONS_QUERY = """query { workspaceOrError { ... on Workspace { locationEntri
 } } } } }"""
 
 
-def location_statuses(base_url: str) -> dict[str, dict]:
-    """Return ``{location: {"loaded": bool, "loading": bool, "error": str | None}}``.
-
-    ``error`` joins the load error's message with the messages of its causes.
-    """
-    statuses = {}
-    for entry in query(base_url, LOCATIONS_QUERY)["workspaceOrError"]["locationEntries"]:
-        location = entry["locationOrLoadError"] or {"__typename": None}
-        error = location["__typename"] == "PythonError"
-        causes = [link["error"]["message"] for link in location["errorChain"]] if error else []
-        statuses[entry["name"]] = {
-            "loaded": location["__typename"] == "RepositoryLocation",
-            "loading": entry["loadStatus"] == "LOADING",
-            "error": "\n".join([location["message"], *causes]) if error else None,
-        }
-    return statuses
-
-
 def wait_for_locations(base_url: str, names, timeout: float = 300) -> dict[str, dict]:
-    """Wait until every location in ``names`` has loaded or failed to; return the statuses.
+    """Wait until every location in ``names`` has loaded or failed to; return the statuses,
+    ``{location: {"loaded": bool, "error": str | None}}`` (the load error's message joined with
+    the messages of its causes).
 
     Raises:
         TimeoutError: a location is still loading (or absent) after ``timeout`` seconds.
     """
-    deadline, statuses = time.monotonic() + timeout, {}
-    while time.monotonic() < deadline:
+
+    def statuses() -> dict[str, dict] | None:
         try:
-            statuses = location_statuses(base_url)
+            entries = query(base_url, LOCATIONS_QUERY)["workspaceOrError"]["locationEntries"]
         except (TransportConnectionFailed, TransportServerError):
-            statuses = {}
-        done = [n in statuses and not statuses[n]["loading"] for n in names]
-        if all(done) and all(statuses[n]["loaded"] or statuses[n]["error"] for n in names):
-            return statuses
-        time.sleep(2)
-    raise TimeoutError(f"locations {sorted(names)} not loaded within {timeout} s: {statuses}")
+            return None
+        found = {}
+        for entry in entries:
+            location = entry["locationOrLoadError"] or {"__typename": None}
+            causes = [link["error"]["message"] for link in location.get("errorChain", [])]
+            error = "\n".join([location["message"], *causes]) if "message" in location else None
+            loaded = location["__typename"] == "RepositoryLocation"
+            if entry["loadStatus"] != "LOADING" and (loaded or error):
+                found[entry["name"]] = {"loaded": loaded, "error": error}
+        return found if set(names) <= set(found) else None
+
+    return wait_until(statuses, timeout, f"locations {sorted(names)}", interval=2)
 
 
 def launch_location_run(base_url: str, location_name: str, keys: list[str]) -> str:
@@ -102,13 +93,13 @@ def wait_for_run(base_url: str, run_id: str, timeout: float = 1200) -> str:
     Raises:
         TimeoutError: the run has not finished after ``timeout`` seconds.
     """
-    deadline, status, dagster = time.monotonic() + timeout, None, client(base_url)
-    while time.monotonic() < deadline:
+    dagster = client(base_url)
+
+    def finished() -> str | None:
         status = dagster.get_run_status(run_id).value
-        if status in {"SUCCESS", "FAILURE", "CANCELED"}:
-            return status
-        time.sleep(3)
-    raise TimeoutError(f"run {run_id} still {status} after {timeout} s")
+        return status if status in {"SUCCESS", "FAILURE", "CANCELED"} else None
+
+    return wait_until(finished, timeout, f"run {run_id}", interval=3)
 
 
 def reload_location(base_url: str, location_name: str) -> None:

@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -30,14 +29,15 @@ from data_platform.settings import LAKE_ROOT_ENV, REPO_ROOT, WAREHOUSE_DIR_ENV
 from data_platform.tools.workspaces import grpc_workspace, render
 from data_platform.translator import DBT_DOCS_URL_ENV
 from tests.stack.platform import copy_platform
-from tests.stack.processes import free_port, stop_process, wait_for_http
+from tests.stack.processes import free_port, stop_process, wait_for_http, wait_until
 
 BIN = Path(sys.executable).parent
 
 
 @dataclass(frozen=True)
 class PostgresServer:
-    """A running throwaway server: user and database ``dagster`` on 127.0.0.1:``port``."""
+    """A running throwaway server on 127.0.0.1:``port``: user ``dagster``, and the database
+    ``postgres`` that ``initdb`` creates (a throwaway cluster needs no other)."""
 
     port: int
     password: str
@@ -45,18 +45,13 @@ class PostgresServer:
     def dsn(self) -> dict[str, str | int]:
         """Return psycopg2's connection keywords for the database."""
         return {"host": "127.0.0.1", "port": self.port, "user": "dagster",
-                "password": self.password, "dbname": "dagster"}  # fmt: skip
+                "password": self.password, "dbname": "postgres"}  # fmt: skip
 
     def dagster_env(self) -> dict[str, str]:
-        """Return the ``DAGSTER_POSTGRES_*`` variables read by the production ``dagster.yaml``."""
-        names = {
-            "HOST": "host",
-            "PORT": "port",
-            "USER": "user",
-            "PASSWORD": "password",  # pragma: allowlist secret
-        }
-        values = {**{name: self.dsn()[key] for name, key in names.items()}, "DB": "dagster"}
-        return {f"DAGSTER_POSTGRES_{name}": str(value) for name, value in values.items()}
+        """Return the ``DAGSTER_POSTGRES_*`` variables read by the production ``dagster.yaml``
+        (``HOST``, ``PORT``, ``USER``, ``PASSWORD``, ``DB``: the keys of :meth:`dsn`)."""
+        dsn = self.dsn().items()
+        return {f"DAGSTER_POSTGRES_{key.upper().removesuffix('NAME')}": str(v) for key, v in dsn}
 
 
 @contextmanager
@@ -68,7 +63,7 @@ def throwaway_postgres() -> Iterator[PostgresServer]:
 
     Raises:
         RuntimeError: no PostgreSQL server binaries are installed.
-        subprocess.CalledProcessError: initdb, pg_ctl or createdb failed.
+        subprocess.CalledProcessError: initdb or pg_ctl failed.
     """
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), reverse=True)
     pg_ctl = found[0] if found else shutil.which("pg_ctl")
@@ -89,11 +84,6 @@ def throwaway_postgres() -> Iterator[PostgresServer]:
     start = [*cluster, "-o", options, "-l", str(workdir / "log"), "-w", "start"]
     subprocess.run(start, check=True, capture_output=True)
     try:
-        subprocess.run(
-            [str(Path(pg_ctl).parent / "createdb"), "-h", "127.0.0.1", "-p", str(server.port),
-             "-U", "dagster", "dagster"],
-            check=True, capture_output=True, env={**os.environ, "PGPASSWORD": server.password},
-        )  # fmt: skip
         yield server
     finally:
         subprocess.run([*cluster, "-m", "fast", "-w", "stop"], capture_output=True)
@@ -144,17 +134,16 @@ class ProcessStack:
             TimeoutError: it did not answer ``SERVING`` within ``timeout`` seconds.
         """
         request = health_pb2.HealthCheckRequest(service="DagsterApi")
-        deadline = time.monotonic() + timeout
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            while time.monotonic() < deadline:
-                if self.processes[name].poll() is not None:
-                    raise RuntimeError(f"{name} exited:\n{self.logs()}")
+
+            def serving() -> bool:
                 with suppress(grpc.RpcError):
                     answer = health_pb2_grpc.HealthStub(channel).Check(request, timeout=5)
-                    if answer.status == health_pb2.HealthCheckResponse.SERVING:
-                        return
-                time.sleep(1)
-        raise TimeoutError(f"{name} on port {port} not SERVING after {timeout} s")
+                    return answer.status == health_pb2.HealthCheckResponse.SERVING
+                return False
+
+            log = self.work / f"{name}.log"
+            wait_until(serving, timeout, name, process=self.processes[name], log=log)
 
     def logs(self) -> str:
         """Return the tail of every process's log."""

@@ -11,9 +11,13 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from filelock import FileLock
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -23,30 +27,44 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_for_http(
-    url: str, process: subprocess.Popen, log: Path, timeout: float, statuses=(200,)
-) -> None:
-    """Wait until ``url`` (polled every second) answers with one of the HTTP ``statuses``.
+def wait_until(ready: Callable[[], T], timeout: float, what: str, *,
+               process: subprocess.Popen | None = None, log: Path | None = None,
+               interval: float = 1) -> T:  # fmt: skip
+    """Call ``ready`` every ``interval`` seconds until it returns a true value; return that value.
+
+    The one polling loop of the harness (servers, code locations, runs, the Docker engine).
 
     Raises:
-        RuntimeError: ``process``, which serves it, exited first (the tail of ``log`` is quoted).
-        TimeoutError: no such answer within ``timeout`` seconds.
+        RuntimeError: ``process``, which ``ready`` waits for, exited first (``log``'s tail quoted).
+        TimeoutError: ``what`` is not ready after ``timeout`` seconds.
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - loopback
-                status = answer.status
-        except urllib.error.HTTPError as error:
-            status = error.code
-        except OSError:
-            status = None
-        if status in statuses:
-            return
-        time.sleep(1)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
+        if process is not None and process.poll() is not None:
+            tail = log.read_text(errors="replace")[-3000:] if log else ""
+            raise RuntimeError(f"{process.args} exited with {process.returncode}:\n{tail}")
+        if result := ready():
+            return result
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not ready within {timeout:g} s")
+
+
+def http_status(url: str) -> int | None:
+    """Return the HTTP status ``url`` answers with, ``None`` when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - loopback
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None
+
+
+def wait_for_http(
+    url: str, process: subprocess.Popen, log: Path, timeout: float, statuses=(200,)
+) -> None:
+    """Wait until ``url`` answers with one of the HTTP ``statuses`` (see :func:`wait_until`)."""
+    wait_until(lambda: http_status(url) in statuses, timeout, url, process=process, log=log)
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 30) -> None:
