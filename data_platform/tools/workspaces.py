@@ -216,21 +216,16 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if a file is out of date")
-    args = parser.parse_args(argv)
-    stale = []
-    for path, text in expected_files().items():
-        if args.check:
-            if not path.exists() or path.read_text() != text:
-                stale.append(path)
+    check = parser.parse_args(argv).check
+    stale = {path: text for path, text in expected_files().items()
+             if not path.exists() or path.read_text() != text}  # fmt: skip
+    for path, text in stale.items():
+        if check:
+            print(f"{path} is out of date: run `python -m {__spec__.name}`", file=sys.stderr)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
-    for path in stale:
-        print(
-            f"{path} is out of date: run `python -m data_platform.tools.workspaces`",
-            file=sys.stderr,
-        )
-    return 1 if stale else 0
+    return 1 if check and stale else 0
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """The Dagster webserver's GraphQL API for the stack tests: dagster-graphql's client, and gql.
 
 ``DagsterGraphQLClient`` launches runs, reads their status and reloads locations; what it has no
-method for (locations' load status, what a run materialized, asset checks, reported
-materializations) is a query sent with gql, its own transport. Every function takes the
-webserver's base URL; an answer with ``errors`` raises gql's ``TransportQueryError``.
+method for (locations' load status, what a run materialized, reported materializations) is a
+query sent with gql, its own transport. Every function takes the webserver's base URL; an
+answer with ``errors`` raises gql's ``TransportQueryError``.
 """
 
 from urllib.parse import urlsplit
@@ -112,20 +112,6 @@ def reload_location(base_url: str, location_name: str) -> None:
     info = client(base_url, timeout=300).reload_repository_location(location_name)
     ok = info.status == ReloadRepositoryLocationStatus.SUCCESS or info.failure_type == "PythonError"
     assert ok, info
-
-
-CHECKS_QUERY = """query ($key: AssetKeyInput!) { assetNodeOrError(assetKey: $key) {
-  ... on AssetNode { assetChecksOrError { ... on AssetChecks {
-    checks { name executionForLatestMaterialization { runId status } }
-} } } } }"""
-
-
-def asset_check_results(base_url: str, key: str) -> dict[str, tuple[str | None, str | None]]:
-    """Return ``{check name: (run id, status)}`` of the latest materialization of ``key`` (a/b)."""
-    node = query(base_url, CHECKS_QUERY, {"key": {"path": key.split("/")}})["assetNodeOrError"]
-    checks = node["assetChecksOrError"]["checks"]
-    executions = {c["name"]: c["executionForLatestMaterialization"] or {} for c in checks}
-    return {name: (run.get("runId"), run.get("status")) for name, run in executions.items()}
 
 
 ASSETS_QUERY = """query ($selector: RepositorySelector!) {
