@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import string
 import subprocess
 import sys
@@ -225,24 +224,21 @@ def bump(repo: Path, project: str, tag: str) -> str:
     message = BUMP_MESSAGE.format(project=location.dbt_project_dir.name, tag=tag)
 
     manifest = directory / "target" / "manifest.json"
-    with tempfile.TemporaryDirectory(prefix="manifest_") as backup_dir:
-        backup = Path(backup_dir) / "manifest.json"
-        if manifest.exists():
-            shutil.copy2(manifest, backup)
-        try:
-            typer.echo(f"checking out {tag} ({target[:12]}) in {path}...")
-            git(directory, "checkout", "--quiet", "--detach", target)
-            prepare_and_validate(repo, location)
-            git(repo, "add", "--", path)
-            git(repo, "commit", "--quiet", "--message", message, "--", path)
-        except BaseException:  # put the index entry, the checkout and the manifest back
-            run(["git", "reset", "--quiet", "--", path], cwd=repo)
-            run(["git", "checkout", "--quiet", "--detach", previous], cwd=directory)
-            if backup.exists():
-                shutil.copy2(backup, manifest)
-            else:
-                manifest.unlink(missing_ok=True)
-            raise
+    saved = manifest.read_bytes() if manifest.exists() else None
+    try:
+        typer.echo(f"checking out {tag} ({target[:12]}) in {path}...")
+        git(directory, "checkout", "--quiet", "--detach", target)
+        prepare_and_validate(repo, location)
+        git(repo, "add", "--", path)
+        git(repo, "commit", "--quiet", "--message", message, "--", path)
+    except BaseException:  # put the index entry, the checkout and the manifest back
+        run(["git", "reset", "--quiet", "--", path], cwd=repo)
+        run(["git", "checkout", "--quiet", "--detach", previous], cwd=directory)
+        if saved is None:
+            manifest.unlink(missing_ok=True)
+        else:
+            manifest.write_bytes(saved)
+        raise
     return f"committed {git(repo, 'rev-parse', '--short', 'HEAD')} {message!r}"
 
 
