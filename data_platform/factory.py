@@ -20,6 +20,7 @@ from data_platform.locations import CodeLocation, get_location
 from data_platform.notifications import NotificationChannels
 from data_platform.raw import build_raw_assets
 from data_platform.settings import PlatformStorage
+from data_platform.step_process import end_with_run_worker, ending_with_step
 from data_platform.translator import PlatformDbtTranslator
 
 
@@ -149,15 +150,17 @@ def definitions_of(location: CodeLocation, project: DbtProject) -> dg.Definition
         # CI (tests/test_dbt_unit_tests.py), not in production runs, as dbt recommends
         # (https://docs.getdbt.com/docs/build/unit-tests). Column lineage is off: sqlglot
         # cannot parse the `select * from final` style.
-        yield from (
-            dbt.cli(
-                ["build", "--exclude-resource-type", "unit_test", *storage_arguments],
-                context=context,
-            )
-            .stream()
-            .fetch_row_counts()
-            .fetch_column_metadata(with_column_lineage=False)
+        end_with_run_worker()  # a crashed run worker interrupts this step (step_process.py)
+        invocation = dbt.cli(
+            ["build", "--exclude-resource-type", "unit_test", *storage_arguments],
+            context=context,
         )
+        with ending_with_step(invocation.process):  # no dbt outlives the step
+            yield from (
+                invocation.stream()
+                .fetch_row_counts()
+                .fetch_column_metadata(with_column_lineage=False)
+            )
 
     return dg.Definitions(
         assets=apply_freshness_policies(
