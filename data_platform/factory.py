@@ -16,6 +16,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from data_platform.alerting import build_notification_sensors
 from data_platform.dbt_metadata import use_blocking_imap
 from data_platform.freshness import apply_freshness_policies
+from data_platform.health import check_instance_environment
 from data_platform.locations import CodeLocation, get_location
 from data_platform.notifications import NotificationChannels
 from data_platform.raw import build_raw_assets
@@ -109,7 +110,9 @@ def build_location_definitions(location_name: str) -> dg.Definitions:
         KeyError: the location is not registered.
         ManifestError: its dbt manifest is missing or broken (the other locations, loaded by
             their own processes, are unaffected).
+        data_platform.health.MissingVariableError: a variable the instance file reads is unset.
     """
+    check_instance_environment(location_name)  # a missing variable is named now, not per run
     return definitions_of(get_location(location_name), dbt_project(location_name))
 
 
