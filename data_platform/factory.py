@@ -16,10 +16,12 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from data_platform.alerting import build_notification_sensors
 from data_platform.dbt_metadata import use_blocking_imap
 from data_platform.freshness import apply_freshness_policies
+from data_platform.health import check_instance_environment
 from data_platform.locations import CodeLocation, get_location
 from data_platform.notifications import NotificationChannels
 from data_platform.raw import build_raw_assets
 from data_platform.settings import PlatformStorage
+from data_platform.step_process import end_with_run_worker, ending_with_step
 from data_platform.translator import PlatformDbtTranslator
 
 
@@ -108,7 +110,9 @@ def build_location_definitions(location_name: str) -> dg.Definitions:
         KeyError: the location is not registered.
         ManifestError: its dbt manifest is missing or broken (the other locations, loaded by
             their own processes, are unaffected).
+        data_platform.health.MissingVariableError: a variable the instance file reads is unset.
     """
+    check_instance_environment(location_name)  # a missing variable is named now, not per run
     return definitions_of(get_location(location_name), dbt_project(location_name))
 
 
@@ -149,15 +153,17 @@ def definitions_of(location: CodeLocation, project: DbtProject) -> dg.Definition
         # CI (tests/test_dbt_unit_tests.py), not in production runs, as dbt recommends
         # (https://docs.getdbt.com/docs/build/unit-tests). Column lineage is off: sqlglot
         # cannot parse the `select * from final` style.
-        yield from (
-            dbt.cli(
-                ["build", "--exclude-resource-type", "unit_test", *storage_arguments],
-                context=context,
-            )
-            .stream()
-            .fetch_row_counts()
-            .fetch_column_metadata(with_column_lineage=False)
+        end_with_run_worker()  # a crashed run worker interrupts this step (step_process.py)
+        invocation = dbt.cli(
+            ["build", "--exclude-resource-type", "unit_test", *storage_arguments],
+            context=context,
         )
+        with ending_with_step(invocation.process):  # no dbt outlives the step
+            yield from (
+                invocation.stream()
+                .fetch_row_counts()
+                .fetch_column_metadata(with_column_lineage=False)
+            )
 
     return dg.Definitions(
         assets=apply_freshness_policies(

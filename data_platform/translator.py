@@ -88,7 +88,11 @@ class PlatformDbtTranslator(DagsterDbtTranslator):
     """
 
     def __init__(self, location: CodeLocation):
-        super().__init__(settings=DagsterDbtTranslatorSettings(enable_code_references=True))
+        super().__init__(
+            settings=DagsterDbtTranslatorSettings(
+                enable_code_references=True, enable_source_tests_as_checks=True
+            )
+        )
         self.location = location
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:

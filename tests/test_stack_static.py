@@ -6,6 +6,7 @@ folders) is checked on the running stack by tests/test_compose_stack.py; here th
 dependency layer is run as ``uv`` would run it, without Docker.
 """
 
+import contextlib
 import http.server
 import json
 import os
@@ -15,11 +16,14 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import tomllib
 from pathlib import Path
 
+import grpc
 import pytest
 import yaml
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from data_platform.locations import LOCATIONS
 from data_platform.settings import REPO_ROOT
@@ -455,15 +459,29 @@ def test_every_dagster_server_has_a_health_check_of_the_venv_and_the_image_none(
     assert "HEALTHCHECK" not in {keyword for keyword, _ in dockerfile_instructions()}
 
 
-def test_the_code_server_check_passes_while_a_grpc_server_serves(tmp_path):
-    (tmp_path / "definitions.py").write_text("import dagster as dg\n\ndefs = dg.Definitions()\n")
+def serve_definitions(
+    tmp_path: Path, command: list[str], code: str
+) -> tuple[subprocess.Popen, int, Path]:
+    """Serve ``code`` (a definitions file) with ``dagster <command>`` on a free port.
+
+    Returns:
+        The server process, its port and its log.
+    """
+    (tmp_path / "definitions.py").write_text(code)
     port, log = free_port(), tmp_path / "server.log"
     server = subprocess.Popen(
-        [BIN / "dagster", "api", "grpc", "-h", "127.0.0.1", "-p", str(port), "-f",
+        [BIN / "dagster", *command, "-h", "127.0.0.1", "-p", str(port), "-f",
          tmp_path / "definitions.py"],
         env={**os.environ, "DAGSTER_HOME": str(tmp_path)}, stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )  # fmt: skip
+    return server, port, log
+
+
+def test_the_code_server_check_passes_while_a_grpc_server_serves(tmp_path):
+    server, port, log = serve_definitions(
+        tmp_path, ["api", "grpc"], "import dagster as dg\n\ndefs = dg.Definitions()\n"
+    )
     try:
         for _ in range(60):  # the server loads its definitions first
             assert server.poll() is None, log.read_text()
@@ -504,3 +522,60 @@ def test_the_webserver_check_reads_server_info():
 def test_the_daemon_check_fails_without_a_running_daemon(tmp_path):
     result = run_health_check("dagster-daemon", 0, DAGSTER_HOME=str(tmp_path))
     assert result.returncode != 0 and "not running" in result.stdout, result
+
+
+def test_the_code_server_check_fails_while_its_definitions_do_not_load(tmp_path):
+    # Issue 14: `dagster api grpc-health-check` answers SERVING for a code server whose
+    # definitions fail to load; the compose check asks for the definitions and names the error.
+    server, port, log = serve_definitions(
+        tmp_path, ["code-server", "start"], "raise RuntimeError('the manifest is broken')\n"
+    )
+    request = health_pb2.HealthCheckRequest(service="DagsterApi")
+    try:
+        # The gRPC health service, which `dagster api grpc-health-check` asks, says SERVING...
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            for _ in range(120):
+                assert server.poll() is None, log.read_text()
+                with contextlib.suppress(grpc.RpcError):
+                    answer = health_pb2_grpc.HealthStub(channel).Check(request, timeout=5)
+                    if answer.status == health_pb2.HealthCheckResponse.SERVING:
+                        break
+                time.sleep(1)
+            else:
+                pytest.fail(f"the server never answered:\n{log.read_text()}")
+        # ... while the compose check, which asks for the definitions, fails and says why.
+        result = run_health_check("code-data-platform", port)
+    finally:
+        stop_process(server)
+    assert result.returncode != 0, result
+    assert "the manifest is broken" in result.stderr
+
+
+def test_a_location_missing_a_variable_of_the_instance_file_names_it(tmp_path, monkeypatch):
+    from data_platform.factory import build_location_definitions
+    from data_platform.health import MissingVariableError
+
+    shutil.copy(INSTANCE_FILE, tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    needed = env_references(yaml.safe_load(INSTANCE_FILE.read_text()))
+    for name in needed:
+        monkeypatch.setenv(name, "5432" if name.endswith("PORT") else "x")
+    monkeypatch.delenv("DAGSTER_POSTGRES_PASSWORD")
+    with pytest.raises(MissingVariableError, match="DAGSTER_POSTGRES_PASSWORD") as error:
+        build_location_definitions("ags_project")
+    assert "'ags_project'" in str(error.value)
+    assert str(tmp_path / "dagster.yaml") in str(error.value)
+
+
+def test_env_is_ignored_by_git():
+    result = subprocess.run(
+        ["git", "check-ignore", "--no-index", ".env"], cwd=REPO_ROOT, capture_output=True,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, "add .env to .gitignore: it holds the stack's secrets"
+
+
+def test_run_containers_are_removed_after_their_run():
+    launcher = yaml.safe_load(docker_runs_instance_text())["run_launcher"]
+    assert launcher["class"] == "DockerRunLauncher"
+    assert launcher["config"]["container_kwargs"]["auto_remove"] is True

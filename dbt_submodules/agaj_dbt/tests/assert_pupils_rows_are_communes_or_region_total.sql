@@ -1,4 +1,6 @@
 {{ config(meta={'dagster': {'ref': {'name': 'int_commune_pupils_mapped'}}}) }}
+-- depends_on: {{ ref('int_commune_pupils_mapped') }} (the model checked: dagster-dbt attaches
+-- a singular test to a model it depends on)
 
 -- Each file mixes one region total row with the commune rows. Every row must be either that total
 -- (Wallonia, written "3000" without its leading zero and padded to 03000 in staging; exactly one per

@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'arrondissement_name_fixes'}}}) }}
+
 -- The 2020 list labels some arrondissements with several names (57: Tournai-Mouscron and the
 -- former Tournai; 58: the former Soignies and Thuin). Every such arrondissement must be
 -- covered by the arrondissement_name_fixes seed, and every fix must still be needed.

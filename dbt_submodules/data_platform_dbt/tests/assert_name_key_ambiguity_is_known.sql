@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'dim_communes'}}}) }}
+
 -- name_key is not a unique key by design. Among the 2025 communes, the key 'saint nicolas'
 -- (62093 Saint-Nicolas, Liège) is also the French name used for 46021 Sint-Niklaas in the
 -- yearly lists; that is the only ambiguous key today. Fails on any other ambiguity, on a

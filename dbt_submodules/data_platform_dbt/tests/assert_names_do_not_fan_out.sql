@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_commune_population'}}}) }}
+
 -- "Saint-Nicolas" is the French name of two communes in the yearly lists (46021 Sint-Niklaas
 -- and 62093 Saint-Nicolas). The models join on NIS codes only: each year keeps exactly the
 -- rows of its file, and the duplicate name stays two distinct communes.

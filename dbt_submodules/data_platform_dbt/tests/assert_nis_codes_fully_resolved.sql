@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'map_nis_codes'}}}) }}
+
 -- map_nis_codes: every code of the 2018, 2019 and 2020 lists and of the crosswalk maps to one
 -- 2025 commune; no current code is itself a code that changed later (chains resolved
 -- transitively); the known cases resolve as expected.

@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_commune_population'}}}) }}
+
 -- The national totals of the three yearly lists (computed from the raw files) must survive
 -- parsing and modelling, and the 2020 total must survive the re-basing on 2025 communes.
 with

@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'int_basketball_clubs_named'}}}) }}
+
 -- The club of a file plays in every row of its file: its derived name is the club part of the
 -- home or the away team. Validates the naming of dim_basketball_clubs (and so the home/away clubs).
 select

@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_basketball_matches'}}}) }}
+
 -- SOURCE.md: 17,725 rows, 9,462 distinct match codes in the 69 club files. Computed from the raw
 -- files and compared with fct_basketball_matches (same codes, one row each).
 with

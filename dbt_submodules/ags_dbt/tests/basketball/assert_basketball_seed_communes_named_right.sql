@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'basketball_club_communes'}}}) }}
+
 -- The basketball_club_communes seed names the commune of each NIS code it lists: the name must be
 -- dim_communes.name_fr of that code (guards against a mistyped code).
 select

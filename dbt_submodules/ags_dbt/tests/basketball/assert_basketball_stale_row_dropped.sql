@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_basketball_matches'}}}) }}
+
 -- Code 405333 is reused in BC Olne's file by a row of 2026-04-18 (previous season, BC OLNE -
 -- ROYAL BC NINANE C): exactly one row of the club files lies outside the 2026-27 season and the
 -- mart keeps the in-season match (BC COINTE B - RBC BLEGNY B, 2027-04-17).

@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'adeps_entite_aliases'}}}) }}
+
 -- SOURCE.md lists 5 abbreviated commune names ("St-Ghislain", "Ottignies-L.L.N.", ...): the
 -- adeps_entite_aliases seed holds exactly 5 forms and each is met in the walks.
 -- Returns the unused seed rows, or a row if the seed does not hold 5 forms.

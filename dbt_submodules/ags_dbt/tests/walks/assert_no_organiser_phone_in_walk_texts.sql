@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_walks'}}}) }}
+
 -- PERSONAL DATA: the organisers' gsm numbers of the raw files must not appear (digits compared)
 -- in any text column of the intermediate or mart walk models. Three raw records repeat the gsm
 -- in infos_rendez_vous; staging masks phone numbers in free text.

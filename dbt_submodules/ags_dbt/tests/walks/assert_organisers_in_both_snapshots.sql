@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'dim_walk_organisers'}}}) }}
+
 -- SOURCE.md: 390 ndeg_pv codes are in both files. Computed from the raw files and from
 -- dim_walk_organisers (present_in_both); returns a row if either differs from 390.
 with

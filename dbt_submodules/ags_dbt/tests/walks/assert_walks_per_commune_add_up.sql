@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_walks_per_commune'}}}) }}
+
 -- Every walk is counted once in fct_walks_per_commune: per snapshot, walks + cancelled_walks equal
 -- the rows of fct_walks, and cancelled_walks the walks with status 'Annulé'.
 with

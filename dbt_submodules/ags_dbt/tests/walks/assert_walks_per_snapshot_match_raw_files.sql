@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_walks'}}}) }}
+
 -- Distinct walks (date, ndeg_pv) per snapshot computed from the raw JSON files must equal the
 -- records documented in SOURCE.md (480 / 714: no duplicate) and the rows of fct_walks.
 -- Returns the snapshots where any of these figures disagree.

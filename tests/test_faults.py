@@ -1,0 +1,220 @@
+"""Faults injected for real into the process stack: what a fault costs is nothing lost.
+
+The stack (``tests/stack/process_stack.py``, session fixture ``process_stack``) runs the
+production ``dagster.yaml`` on PostgreSQL, one code server per location, the daemon and the
+webserver, on a copy of the session's real data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import dagster as dg
+import psycopg2
+import pytest
+
+from data_platform.factory import build_location_definitions, dbt_project
+from data_platform.locations import LOCATIONS
+from tests.stack import graphql
+
+NAMES = [location.name for location in LOCATIONS]
+
+
+def children() -> dict[int, list[int]]:
+    """Return ``{pid: [child pids]}`` of every process now running, read from ``/proc``."""
+    tree: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # ended meanwhile
+            continue
+        parent = int(text.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(parent, []).append(int(stat.parent.name))
+    return tree
+
+
+def subtree(pid: int) -> list[int]:
+    """Return the pids of every process descending from ``pid``, breadth first."""
+    tree, found, todo = children(), [], [pid]
+    while todo:
+        kids = tree.get(todo.pop(0), [])
+        found.extend(kids)
+        todo.extend(kids)
+    return found
+
+
+def cmdline(pid: int) -> str:
+    """Return the command line of ``pid`` ('' once it ended)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, ended but not reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def holds_duckdb(pid: int) -> bool:
+    """Whether ``pid`` has a ``.duckdb`` file open."""
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+    targets = []
+    for fd in fds:
+        try:
+            targets.append(os.readlink(fd))
+        except OSError:
+            continue
+    return any(target.endswith(".duckdb") for target in targets)
+
+
+def parent_of(pid: int) -> int:
+    """Return the parent pid of ``pid`` (0 once it ended)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return 0
+
+
+def run_worker_with_dbt(code_server: int, timeout: float = 600) -> tuple[int, list[int], int]:
+    """Wait until a dbt build under the code server ``code_server`` holds its DuckDB file.
+
+    The code server's gRPC server starts the run worker, which starts the step process, which
+    starts dbt: the run worker is dbt's grandparent.
+
+    Returns:
+        (run worker pid, pids of its descendants then, the dbt pid).
+
+    Raises:
+        TimeoutError: no such dbt within ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for pid in subtree(code_server):
+            line = cmdline(pid)
+            if "bin/dbt build " in line and holds_duckdb(pid):
+                worker = parent_of(parent_of(pid))
+                return worker, subtree(worker), pid
+        time.sleep(0.5)
+    raise TimeoutError(f"no dbt build under code server {code_server} within {timeout} s")
+
+
+def retry_of(dsn: dict, run_id: str, timeout: float = 300) -> str:
+    """Wait for the instance's automatic retry of ``run_id`` and return its run id.
+
+    Raises:
+        TimeoutError: no run tagged ``dagster/parent_run_id=run_id`` within ``timeout`` s.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with psycopg2.connect(**dsn) as connection, connection.cursor() as cursor:
+            cursor.execute(
+                "select run_id from run_tags where key = 'dagster/parent_run_id' and value = %s",
+                (run_id,),
+            )
+            row = cursor.fetchone()
+        if row:
+            return row[0]
+        time.sleep(2)
+    raise TimeoutError(f"run {run_id} was not retried within {timeout} s")
+
+
+def run_log_contains(dsn: dict, run_id: str, text: str) -> bool:
+    """Whether any event of ``run_id`` in the instance's event log contains ``text``."""
+    with psycopg2.connect(**dsn) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "select count(*) from event_logs where run_id = %s and event like %s",
+            (run_id, f"%{text}%"),
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def dbt_keys(base_url: str, location_name: str) -> list[str]:
+    """Return the ``a/b`` keys of the location's materializable dbt assets (no raw asset)."""
+    selector = {"repositoryLocationName": location_name, "repositoryName": graphql.REPOSITORY}
+    answer = graphql.query(base_url, graphql.ASSETS_QUERY, {"selector": selector})
+    nodes = answer["repositoryOrError"]["assetNodes"]
+    keys = ["/".join(node["assetKey"]["path"]) for node in nodes if node["isMaterializable"]]
+    return sorted(key for key in keys if "/raw/" not in key)
+
+
+@pytest.mark.stack
+@pytest.mark.xdist_group("process_stack")
+def test_a_killed_run_worker_ends_its_dbt_frees_its_pool_and_its_retry_succeeds(process_stack):
+    """``kill -9`` of a run worker while its dbt holds the DuckDB file (issue 14, fault 1)."""
+    graphql.wait_for_locations(process_stack.url, NAMES)
+    location = "ags_project"
+    keys = dbt_keys(process_stack.url, location)
+    dsn = process_stack.postgres.dsn()
+    run_id = graphql.launch_location_run(process_stack.url, location, keys)
+    code_server = process_stack.processes[f"code-server-{location}"].pid
+    worker, below, dbt = run_worker_with_dbt(code_server)
+
+    os.kill(worker, signal.SIGKILL)
+    killed = time.monotonic()
+    assert graphql.wait_for_run(process_stack.url, run_id, timeout=300) == "FAILURE"
+    # The step process and its dbt end with the run worker: no orphan keeps the DuckDB lock.
+    while any(map(alive, below)) and time.monotonic() - killed < 60:
+        time.sleep(0.5)
+    orphans = {pid: cmdline(pid) for pid in below if alive(pid)}
+    assert not orphans, f"still running after the run worker's end: {orphans}"
+    assert not alive(dbt)
+
+    retry = retry_of(dsn, run_id)
+    assert graphql.wait_for_run(process_stack.url, retry, timeout=900) == "SUCCESS", (
+        process_stack.logs()
+    )
+    assert not run_log_contains(dsn, retry, "Could not set lock")
+    # Nothing lost: what the killed run did not materialize, its retry did.
+    first = graphql.run_details(process_stack.url, run_id)["materialized"]
+    second = graphql.run_details(process_stack.url, retry)["materialized"]
+    assert set(keys) <= first | second
+    assert second, "the retry materialized nothing"
+
+
+def unattachable(manifest: dict, test: dict) -> bool:
+    """Whether no dagster-dbt rule can make ``test`` a check: it has several parents, all of them
+    sources (``meta.dagster.ref`` names a model or seed, never a source)."""
+    parents = manifest["parent_map"].get(test["unique_id"], [])
+    return len(parents) > 1 and all(parent.startswith("source.") for parent in parents)
+
+
+@pytest.mark.usefixtures("prepared_manifests")
+def test_every_dbt_test_is_an_asset_check_of_its_location_singular_tests_included():
+    """Issue 14: singular tests (the personal-data guard on the walks' texts among them) are
+    checks of the model they test, as generic tests are, not mere observations."""
+    for location in LOCATIONS:
+        manifest = json.loads(dbt_project(location.name).manifest_path.read_text())
+        tests = [node for node in manifest["nodes"].values() if node["resource_type"] == "test"]
+        checks = build_location_definitions(location.name).resolve_asset_graph().asset_check_keys
+        by_name = {check.name: check for check in checks}
+        expected = {test["name"] for test in tests if not unattachable(manifest, test)}
+        assert set(by_name) == expected, location.name
+        assert len(checks) == len(expected), location.name
+        singular = [test for test in tests if not test.get("test_metadata")]
+        assert singular, location.name
+        for test in singular:
+            check = by_name[test["name"]]
+            ref = (test["config"].get("meta") or {}).get("dagster", {}).get("ref")
+            if ref:  # the model named by the test, the one it checks
+                assert check.asset_key.path[-1] == ref["name"], test["unique_id"]
+    guard = by_name_of("ags_project", "assert_no_organiser_phone_in_walk_texts")
+    assert guard.asset_key == dg.AssetKey(["ags", "fct_walks"])
+
+
+def by_name_of(location_name: str, check_name: str) -> dg.AssetCheckKey:
+    """Return the asset check called ``check_name`` of a location."""
+    checks = build_location_definitions(location_name).resolve_asset_graph().asset_check_keys
+    [check] = [check for check in checks if check.name == check_name]
+    return check
