@@ -93,6 +93,18 @@ LOG_FORMAT = Variable(
     "`colored` or `json` (one JSON object per line), for run and process logs",
     "`colored`",
 )
+AUTOMATION = Variable(
+    "DATA_PLATFORM_AUTOMATION",
+    "`true`: each location's automation sensor, raw-file sensor and daily schedule run by default"
+    " ([How data stays fresh](#how-data-stays-fresh)); `false`: declared, stopped until started"
+    " in the UI",
+    "`false`",
+)
+AUTOMATION_INTERVAL = Variable(
+    "DATA_PLATFORM_AUTOMATION_INTERVAL",
+    "seconds between two evaluations of a location's automation and raw-file sensors",
+    "`30`",
+)
 NOTIFY_TEAMS_WEBHOOK_URL = Variable(
     f"DATA_PLATFORM_NOTIFY_{ADMIN}_TEAMS_WEBHOOK_URL",
     "an administration's MS Teams incoming webhook (Workflows) URL",
@@ -125,6 +137,8 @@ VARIABLES: tuple[Variable, ...] = (
     DBT_DOCS_URL,
     UI_URL,
     LOG_FORMAT,
+    AUTOMATION,
+    AUTOMATION_INTERVAL,
     NOTIFY_TEAMS_WEBHOOK_URL,
     NOTIFY_NTFY_URL,
     NOTIFY_NTFY_TOKEN,

