@@ -159,8 +159,12 @@ def package_name(requirement: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def uv(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run uv offline (the lock is all it may read) outside this test's virtual environment."""
+def uv(
+    args: list[str], cwd: Path, offline: bool = True, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run uv outside this test's virtual environment, offline unless told (the lock is all it
+    may read; a lock that no longer matches needs the registry's metadata to say so, which a
+    fresh machine's cache does not hold)."""
     binary = os.environ.get("UV") or shutil.which("uv")
     if not binary:
         pytest.fail("uv is not on PATH (the image installs its dependencies with uv)")
@@ -171,7 +175,7 @@ def uv(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[st
     }
     environment.update(UV_PYTHON_DOWNLOADS="never", UV_PYTHON=sys.executable, **env)
     return subprocess.run(
-        [binary, *args, "--offline"], cwd=cwd, env=environment, capture_output=True,
+        [binary, *args, *(["--offline"] if offline else [])], cwd=cwd, env=environment, capture_output=True,
         text=True, timeout=120, check=False,
     )  # fmt: skip
 
@@ -185,7 +189,7 @@ def test_the_lock_matches_pyproject_so_the_frozen_image_install_is_current(tmp_p
     text = PYPROJECT.read_text()
     dependency = tomllib.loads(text)["project"]["dependencies"][-1]
     (tmp_path / "pyproject.toml").write_text(text.replace(f'"{dependency}",', "", 1))
-    stale = uv(["lock", "--check"], tmp_path)
+    stale = uv(["lock", "--check"], tmp_path, offline=False)
     assert stale.returncode != 0 and "needs to be updated" in stale.stderr, stale.stderr
 
 
