@@ -34,7 +34,6 @@ from tests.stack.docker_harness import (
     compose_binary,
     ensure_base_images,
     ensure_docker_engine,
-    hermetic_environment,
     remove_containers_with_label,
     run,
     write_env_file,
@@ -66,13 +65,16 @@ def unavailable(reason: str) -> None:
     pytest.skip(message)
 
 
-def compose_variables() -> list[str]:
-    """Return the variables of .env.example (kept out of the compose commands' environment)."""
-    names = []
-    for line in (REPO_ROOT / ".env.example").read_text().splitlines():
-        if "=" in line and not line.lstrip().startswith("#"):
-            names.append(line.split("=", 1)[0].strip())
-    return names
+def compose_environment() -> dict[str, str]:
+    """Return this environment less the variables of .env.example and ``COMPOSE_*``: only the
+    env file counts."""
+    lines = (REPO_ROOT / ".env.example").read_text().splitlines()
+    names = {line.split("=", 1)[0].strip() for line in lines if "=" in line}
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name not in names and not name.startswith("COMPOSE_")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +129,7 @@ def project(engine: Path) -> ComposeProject:
         compose_file=COMPOSE_FILE,
         env_file=env_file,
         log=engine / "compose.log",
-        environment=hermetic_environment(compose_variables()),
+        environment=compose_environment(),
         webserver_port=port,
     )
     yield compose

@@ -242,19 +242,24 @@ def bump(repo: Path, project: str, tag: str) -> str:
     return f"committed {git(repo, 'rev-parse', '--short', 'HEAD')} {message!r}"
 
 
-RepoOption = Annotated[
-    Path | None,
-    typer.Option(help="Platform repository (default: the git toplevel of the current directory)."),
-]
-
-
-def toplevel(repo: Path | None) -> Path:
-    """Return ``repo`` resolved, else the git toplevel of the current directory.
+def git_toplevel() -> Path:
+    """Return the git toplevel of the current directory (the default of ``--repo``).
 
     Raises:
-        CliError: ``repo`` is ``None`` and the current directory is not in a git repository.
+        CliError: the current directory is not in a git repository.
     """
-    return (repo or Path(git(Path.cwd(), "rev-parse", "--show-toplevel"))).resolve()
+    return Path(git(Path.cwd(), "rev-parse", "--show-toplevel"))
+
+
+RepoOption = Annotated[
+    Path,
+    typer.Option(
+        default_factory=git_toplevel,
+        resolve_path=True,
+        show_default=False,
+        help="Platform repository (default: the git toplevel of the current directory).",
+    ),
+]
 
 
 @dbt_app.command("bump")
@@ -263,7 +268,7 @@ def bump_command(
         str, typer.Argument(help="dbt project folder (ags_dbt) or code location (ags_project).")
     ],
     tag: Annotated[str, typer.Argument(help="Release tag of the dbt repository, e.g. v0.2.0.")],
-    repo: RepoOption = None,
+    repo: RepoOption,
 ) -> None:
     """Move a dbt submodule to a release tag, validate its location and commit.
 
@@ -271,17 +276,16 @@ def bump_command(
     definitions and commits "Update dbt submodule PROJECT to TAG". On failure nothing is
     committed and the submodule is restored.
     """
-    typer.echo(bump(toplevel(repo), project, tag))
+    typer.echo(bump(repo, project, tag))
 
 
 @dbt_app.command("list")
-def list_command(repo: RepoOption = None) -> None:
+def list_command(repo: RepoOption) -> None:
     """List the dbt projects of the code locations and the tag or commit each submodule pins.
 
     Columns: location, dbt folder, kind (submodule, directory or missing), version (`-` when not
     a submodule).
     """
-    repo = toplevel(repo)
     for location in LOCATIONS:
         path = project_path(location)
         kind, version = "missing", "-"
@@ -375,7 +379,7 @@ def check_workspace(repo: Path, location: CodeLocation) -> None:
 def administration_add(
     code: Annotated[str, typer.Argument(help="Identifier of the administration, e.g. ags.")],
     name: Annotated[str, typer.Option("--name", help="Administration générale ..., in words.")],
-    repo: RepoOption = None,
+    repo: RepoOption,
 ) -> None:
     """Create a working administration: its dbt project, code location and derived files.
 
@@ -384,7 +388,7 @@ def administration_add(
     CODE_project, its entry in data_platform/locations.py, regenerates every derived file, then
     prepares its manifest and validates it. Nothing is committed.
     """
-    repo, location = toplevel(repo), new_location(code, name)
+    location = new_location(code, name)
     render_template(repo, code, name)
     register(repo, location)
     check_workspace(repo, location)
@@ -397,10 +401,10 @@ def dbt_add(
     administration: Annotated[
         str, typer.Option(help="Identifier of the administration; its dbt project's name.")
     ],
+    repo: RepoOption,
     name: Annotated[
         str | None, typer.Option(help="Administration générale ..., to register a new one.")
     ] = None,
-    repo: RepoOption = None,
 ) -> None:
     """Add an existing dbt project as the git submodule dbt_submodules/ADMINISTRATION_dbt.
 
@@ -409,7 +413,6 @@ def dbt_add(
     add`; its dbt project must be named ADMINISTRATION (checked on a clone first). Then the
     manifest is prepared and the workspace validated. Nothing is committed.
     """
-    repo = toplevel(repo)
     location = new_location(administration, name or administration)
     path = project_path(location)
     registered = is_registered(repo, administration)

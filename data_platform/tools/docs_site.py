@@ -49,13 +49,13 @@ def generate_project_docs(location: CodeLocation, site_dir: Path) -> Path:
     return target
 
 
-def render_index(locations: tuple[CodeLocation, ...] = LOCATIONS) -> str:
+def render_index() -> str:
     """Return the site's home page (French, the analysts' language): one link per project."""
     items = "\n".join(
         f'    <li><a href="{html.escape(loc.dbt_project)}/index.html">'
         f"{html.escape(loc.administration)}</a> — projet dbt <code>{html.escape(loc.dbt_project)}"
         f"</code>, emplacement de code <code>{html.escape(loc.name)}</code></li>"
-        for loc in locations
+        for loc in LOCATIONS
     )
     return (
         '<!doctype html>\n<html lang="fr">\n<head><meta charset="utf-8">\n'
@@ -66,24 +66,24 @@ def render_index(locations: tuple[CodeLocation, ...] = LOCATIONS) -> str:
     )
 
 
-def build_site(site_dir: Path, locations: tuple[CodeLocation, ...] = LOCATIONS) -> list[Path]:
+def build_site(site_dir: Path) -> list[Path]:
     """Build every project's docs into ``site_dir``, then the index; return the pages written.
 
     Raises:
         subprocess.CalledProcessError: dbt failed for one project (pages written stay).
     """
-    pages = [generate_project_docs(location, site_dir) for location in locations]
+    pages = [generate_project_docs(location, site_dir) for location in LOCATIONS]
     index = site_dir / "index.html"
-    index.write_text(render_index(locations), encoding="utf-8")
+    index.write_text(render_index(), encoding="utf-8")
     return [index, *pages]
 
 
-def is_stale(site_dir: Path, locations: tuple[CodeLocation, ...] = LOCATIONS) -> bool:
+def is_stale(site_dir: Path) -> bool:
     """Tell whether the index or a project's page is missing, or older than its manifest.
 
     A project's ``target/manifest.json`` changes whenever dbt parses a changed project.
     """
-    pages = [(site_dir / loc.dbt_project / "index.html", loc) for loc in locations]
+    pages = [(site_dir / loc.dbt_project / "index.html", loc) for loc in LOCATIONS]
     return not (site_dir / "index.html").exists() or any(
         not page.exists()
         or (manifest := location.dbt_project_dir / "target" / "manifest.json").exists()

@@ -343,15 +343,6 @@ class ComposeProject:
             return str(error)
 
 
-def hermetic_environment(variables: Sequence[str]) -> dict[str, str]:
-    """Return this environment less ``variables`` and ``COMPOSE_*``: only the env file counts."""
-    return {
-        name: value
-        for name, value in os.environ.items()
-        if name not in set(variables) and not name.startswith("COMPOSE_")
-    }
-
-
 def write_env_file(path: Path, values: Mapping[str, str]) -> Path:
     """Write ``NAME=value`` lines to ``path`` (mode 600) and return it.
 
