@@ -20,6 +20,7 @@ from data_platform.freshness import apply_freshness_policies
 from data_platform.health import check_instance_environment
 from data_platform.locations import CodeLocation, get_location, location_of_dbt_project
 from data_platform.notifications import NotificationChannels
+from data_platform.publish import external_marts, publish_tested_marts
 from data_platform.raw import build_raw_assets
 from data_platform.settings import PlatformStorage
 from data_platform.step_process import end_with_run_worker, ending_with_step
@@ -187,6 +188,7 @@ def definitions_of(location: CodeLocation, project: DbtProject) -> dg.Definition
     project.prepare_if_dev()
     manifest = load_manifest(location, project)
     translator = PlatformDbtTranslator(location)
+    marts = external_marts(manifest, translator)
 
     @dbt_assets(
         manifest=manifest,
@@ -211,11 +213,13 @@ def definitions_of(location: CodeLocation, project: DbtProject) -> dg.Definition
             ["build", "--exclude-resource-type", "unit_test", *storage_arguments],
             context=context,
         )
+        events = (
+            invocation.stream().fetch_row_counts().fetch_column_metadata(with_column_lineage=False)
+        )
         with ending_with_step(invocation.process):  # no dbt outlives the step
-            yield from (
-                invocation.stream()
-                .fetch_row_counts()
-                .fetch_column_metadata(with_column_lineage=False)
+            # Marts are written to the lake's staging folder, published once tested.
+            yield from publish_tested_marts(
+                context, events, storage.lake(), location.dbt_project, marts
             )
 
     raw_assets = build_raw_assets(manifest, translator, location)

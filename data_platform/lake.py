@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -277,15 +278,57 @@ def parse_lake_root(value: str | None) -> Lake:
     return Lake(root, account)
 
 
+PUBLISHED_MARTS = "marts"
+"""Lake folder of the published marts, ``marts/<dbt project>/<model>.parquet``: what every
+location reads."""
+
+STAGED_MARTS = "staging/marts"
+"""Lake folder where dbt writes the marts of a run, ``staging/marts/<dbt project>/``: a mart is
+copied from there to :data:`PUBLISHED_MARTS` only once its error-severity tests passed
+(write, audit, publish: :mod:`data_platform.publish`)."""
+
+
+def mart_file(lake: Lake, folder: str, dbt_project_name: str, model: str) -> str:
+    """Return the lake path of a mart's Parquet file in ``folder``.
+
+    Args:
+        lake: the lake.
+        folder: :data:`PUBLISHED_MARTS` or :data:`STAGED_MARTS`.
+        dbt_project_name: the dbt project, e.g. ``ags``.
+        model: the mart model's name (dbt-duckdb names the file after it).
+
+    Returns:
+        A local path or an ``abfs://`` URL.
+    """
+    return lake.path(folder, dbt_project_name, f"{model}.parquet")
+
+
+def publish_file(lake: Lake, source: str, destination: str) -> None:
+    """Copy the lake file ``source`` over ``destination`` (both from :meth:`Lake.path`).
+
+    Locally the copy is written beside the destination, then renamed onto it (atomic: a reader
+    sees the previous file or the new one); on Azure, a blob upload replaces it whole.
+
+    Raises:
+        OSError, LakeError: the copy failed; the destination is then unchanged.
+    """
+    if not lake.is_remote:
+        partial = Path(f"{destination}.publishing")
+        shutil.copyfile(source, partial)
+        os.replace(partial, destination)
+        return
+    lake.filesystem.copy(source.removeprefix("abfs://"), destination.removeprefix("abfs://"))
+
+
 def prepare_lake(lake: Lake, dbt_project_name: str) -> None:
     """Make the lake ready for a dbt run of ``dbt_project_name``.
 
     The lake is checked (:meth:`Lake.check`: folder, or container and credentials) before dbt
     starts, so that a run on an unusable lake stops with a clear message instead of a DuckDB
-    error. A local lake then gets the folder of the project's published marts (dbt-duckdb does
-    not create it). An Azure lake's empty credential variables are dropped first (see
-    :func:`drop_empty_azure_variables`, the one setting still written to the environment: adlfs
-    reads its credentials nowhere else).
+    error. A local lake then gets the folders of the project's staged and published marts
+    (dbt-duckdb does not create them). An Azure lake's empty credential variables are dropped
+    first (see :func:`drop_empty_azure_variables`, the one setting still written to the
+    environment: adlfs reads its credentials nowhere else).
 
     Args:
         lake: the lake the run writes to.
@@ -298,4 +341,5 @@ def prepare_lake(lake: Lake, dbt_project_name: str) -> None:
         drop_empty_azure_variables()  # the dbt process's adlfs reads them from its environment
     lake.check()
     if not lake.is_remote:
-        Path(lake.path("marts", dbt_project_name)).mkdir(parents=True, exist_ok=True)
+        for folder in (PUBLISHED_MARTS, STAGED_MARTS):
+            Path(lake.path(folder, dbt_project_name)).mkdir(parents=True, exist_ok=True)

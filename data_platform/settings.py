@@ -28,7 +28,7 @@ import dagster as dg
 from pydantic import Field
 
 from data_platform import environment as env
-from data_platform.lake import LAKE_ROOT_ENV, Lake, parse_lake_root, prepare_lake
+from data_platform.lake import LAKE_ROOT_ENV, STAGED_MARTS, Lake, parse_lake_root, prepare_lake
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 """Root of the monorepo (the folder holding ``workspace.yaml``)."""
@@ -94,9 +94,11 @@ class PlatformStorage(dg.ConfigurableResource):  # type: ignore[type-arg]  # gen
                 e.g. ``ags``.
 
         Returns:
-            ``["--vars", <JSON>]`` with ``lake_root`` (canonical) and ``warehouse_dir``
-            (absolute), which the dbt profiles and sources read, and for an Azure lake
-            ``--target adls`` and the storage account named in its URL, if any.
+            ``["--vars", <JSON>]`` with ``lake_root`` (canonical), ``warehouse_dir``
+            (absolute) and ``marts_root`` (where dbt writes the marts: the staging folder of
+            :data:`~data_platform.lake.STAGED_MARTS`), which the dbt profiles and sources
+            read, and for an Azure lake ``--target adls`` and the storage account named in its
+            URL, if any.
 
         Raises:
             data_platform.lake.LakeError: the lake cannot be reached (missing container,
@@ -106,7 +108,12 @@ class PlatformStorage(dg.ConfigurableResource):  # type: ignore[type-arg]  # gen
         prepare_lake(lake, dbt_project_name)
         warehouse = self.warehouse()
         warehouse.mkdir(parents=True, exist_ok=True)
-        variables = {"lake_root": lake.root, "warehouse_dir": str(warehouse)}
+        variables = {
+            "lake_root": lake.root,
+            "warehouse_dir": str(warehouse),
+            # dbt writes the marts here; data_platform.publish publishes them once tested.
+            "marts_root": lake.path(STAGED_MARTS, dbt_project_name),
+        }
         target: list[str] = []
         if lake.is_remote:
             target = ["--target", "adls"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -16,9 +17,12 @@ from pathlib import Path
 import dagster as dg
 import psycopg2
 import pytest
+from dagster_dbt import DbtProject
 
-from data_platform.factory import build_location_definitions, dbt_project
-from data_platform.locations import LOCATIONS
+from data_platform.factory import build_location_definitions, dbt_project, definitions_of
+from data_platform.lake import PUBLISHED_MARTS, STAGED_MARTS
+from data_platform.locations import LOCATIONS, get_location
+from data_platform.settings import LAKE_ROOT_ENV, WAREHOUSE_DIR_ENV
 from tests.stack import graphql
 
 NAMES = [location.name for location in LOCATIONS]
@@ -218,3 +222,58 @@ def by_name_of(location_name: str, check_name: str) -> dg.AssetCheckKey:
     checks = build_location_definitions(location_name).resolve_asset_graph().asset_check_keys
     [check] = [check for check in checks if check.name == check_name]
     return check
+
+
+INJECTED_TEST = """-- Injected by tests/test_faults.py: an error-severity test failing on every row.
+select region_nis_code from {{ ref('dim_regions') }}
+"""
+
+
+@pytest.mark.slow
+def test_a_mart_failing_an_error_test_is_not_published_and_the_run_names_the_test(
+    platform_build, tmp_path, monkeypatch
+):
+    """Write, audit, publish (issue 14, fault 2): a mart whose error-severity test fails keeps
+    its previous published file, byte for byte; a mart of the same run whose tests pass is
+    published; the failing singular test is a failed asset check, named by the run's failure."""
+    location = get_location("data_platform")
+    storage = platform_build.copy_storage(tmp_path / "storage")
+    monkeypatch.setenv(LAKE_ROOT_ENV, str(storage["lake"]))
+    monkeypatch.setenv(WAREHOUSE_DIR_ENV, str(storage["warehouse"]))
+    # The location's dbt project with one more singular test, failing, on the mart dim_regions.
+    source = dbt_project(location.name).project_dir
+    project_dir = tmp_path / source.name
+    shutil.copytree(source, project_dir, ignore=shutil.ignore_patterns("logs", "*.duckdb"))
+    (project_dir / "tests" / "assert_injected_fault.sql").write_text(INJECTED_TEST)
+    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
+    project.preparer.prepare(project)
+
+    published = {
+        model: storage["lake"] / PUBLISHED_MARTS / "data_platform" / f"{model}.parquet"
+        for model in ("dim_regions", "dim_provinces")
+    }
+    before = {model: (path.read_bytes(), path.stat().st_ino) for model, path in published.items()}
+    defs = definitions_of(location, project)
+    selection = [dg.AssetKey(["data_platform", model]) for model in published]
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [*defs.assets], selection=selection, resources=defs.resources, instance=instance,
+            raise_on_error=False,
+        )  # fmt: skip
+        failures = [
+            event.step_failure_data.error.to_string()
+            for event in result.all_events
+            if event.is_step_failure and event.step_failure_data.error
+        ]
+    assert not result.success
+    assert any("assert_injected_fault" in failure for failure in failures), failures
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    injected = evaluations["assert_injected_fault"]
+    assert injected.asset_key == dg.AssetKey(["data_platform", "dim_regions"])
+    assert not injected.passed
+    # dim_regions stays as it was, the very file; dim_provinces, tested fine, is republished.
+    path = published["dim_regions"]
+    assert (path.read_bytes(), path.stat().st_ino) == before["dim_regions"]
+    assert published["dim_provinces"].stat().st_ino != before["dim_provinces"][1]
+    staged = storage["lake"] / STAGED_MARTS / "data_platform" / "dim_regions.parquet"
+    assert staged.stat().st_mtime > published["dim_regions"].stat().st_mtime
