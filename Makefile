@@ -34,13 +34,14 @@ prepare: install
 
 ## Run the platform locally: Dagster UI on http://127.0.0.1:3000 with every code location, and
 ## the dbt docs of every dbt project on http://127.0.0.1:3001 (rebuilt when a manifest changed,
-## served beside the UI).
+## served beside the UI). Automation is off unless DATA_PLATFORM_AUTOMATION=true is set.
 dev: install
 	mkdir -p "$(DAGSTER_HOME)"
 	$(UV) run python -m data_platform.tools.docs_site serve --build-if-stale --dir "$(DBT_DOCS_DIR)" \
 		--port $(DBT_DOCS_PORT) & docs=$$!; \
 	trap 'kill $$docs 2>/dev/null' EXIT; \
 	DATA_PLATFORM_DBT_DOCS_URL=$${DATA_PLATFORM_DBT_DOCS_URL:-http://127.0.0.1:$(DBT_DOCS_PORT)} \
+	DATA_PLATFORM_AUTOMATION=$${DATA_PLATFORM_AUTOMATION:-false} \
 		$(UV) run dagster dev -w workspace.yaml -h 127.0.0.1 -p $(DAGSTER_PORT)
 
 ## Run the whole test suite, every tier (prepares manifests itself; prints the slowest tests).

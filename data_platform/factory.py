@@ -18,7 +18,7 @@ from data_platform.automation import automation_definitions
 from data_platform.dbt_metadata import use_blocking_imap
 from data_platform.freshness import apply_freshness_policies
 from data_platform.health import check_instance_environment
-from data_platform.locations import CodeLocation, get_location, location_of_dbt_project
+from data_platform.locations import LOCATIONS, CodeLocation, get_location
 from data_platform.notifications import NotificationChannels
 from data_platform.publish import external_marts, publish_tested_marts
 from data_platform.raw import build_raw_assets
@@ -115,20 +115,18 @@ def check_published_upstream(
             builds it (materialize it there first, e.g. with its job ``<project>_marts``).
     """
     lake = storage.lake()
+    publishers = {other.dbt_project: other.name for other in LOCATIONS if other != location}
     upstream = {
         dep
         for key in context.selected_asset_keys
         for dep in context.assets_def.asset_deps.get(key, ())
-        if dep.path[0] != location.dbt_project and len(dep.path) == 2
+        if dep.path[0] in publishers and len(dep.path) == 2
     }
     missing = []
     for dep in sorted(upstream, key=lambda key: key.to_user_string()):
         publisher, table = dep.path
         if not lake.filesystem.exists(lake.fs_path("marts", publisher, f"{table}.parquet")):
-            try:
-                builder = location_of_dbt_project(publisher).name
-            except KeyError:
-                builder = f"no registered location (dbt project {publisher!r})"
+            builder = publishers[publisher]
             missing.append(
                 f"{dep.to_user_string()} (built by the code location {builder};"
                 f" expected at {lake.display('marts', publisher, f'{table}.parquet')})"

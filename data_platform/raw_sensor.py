@@ -72,7 +72,7 @@ def raw_files_sensor(
 
     @dg.sensor(
         name=f"{location.dbt_project}_raw_files",
-        target=list(raw_patterns),
+        asset_selection=list(raw_patterns),
         default_status=default_status,
         minimum_interval_seconds=interval,
         description=(

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
+from unittest import mock
 
 import dagster as dg
 import pytest
@@ -249,11 +250,15 @@ def process_stack(tmp_path_factory: pytest.TempPathFactory, prepared_manifests, 
     so that one worker starts it once). The stack starts while the real data is built (here or
     by another worker): the copy lands in its lake and warehouse before any test runs.
     """
+    from data_platform.environment import AUTOMATION_INTERVAL
     from tests.stack import graphql
     from tests.stack.process_stack import running_process_stack
 
     work = tmp_path_factory.mktemp("process_stack")
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    # Automation stays off (the sensors' default); when a test starts its sensors, they tick
+    # every 5 s rather than every 30 s (tests/test_automation.py).
+    fast_ticks = mock.patch.dict(os.environ, {AUTOMATION_INTERVAL.name: "5"})
+    with ThreadPoolExecutor(max_workers=1) as pool, fast_ticks:
         build = pool.submit(build_platform, tmp_path_factory)
         with running_process_stack(work / "stack", storage(work / "storage"), docs_url) as stack:
             build.result().copy_storage(work / "storage")

@@ -175,8 +175,8 @@ def uv(
     }
     environment.update(UV_PYTHON_DOWNLOADS="never", UV_PYTHON=sys.executable, **env)
     return subprocess.run(
-        [binary, *args, *(["--offline"] if offline else [])], cwd=cwd, env=environment, capture_output=True,
-        text=True, timeout=120, check=False,
+        [binary, *args, *(["--offline"] if offline else [])], cwd=cwd, env=environment,
+        capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 
 
