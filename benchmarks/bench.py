@@ -9,7 +9,8 @@ each repetition, interleaved, every variant runs in its own process:
 * ``materialize`` (the first size only): materialize every asset in process, platform vs stock
   vs a plain ``dbt build``;
 * ``prepare``: prepare the manifest of the unchanged project as ``make prepare`` does
-  (dagster-dbt's preparer) vs a plain ``dbt parse``.
+  (the platform's preparer: skipped when the project and its settings are unchanged) vs a plain
+  ``dbt parse``.
 
 The table shows medians of CPU (user + sys of the process and its children, from ``wait4``),
 wall time and peak RSS (the largest single process), and the platform's ratios. The figures go
@@ -34,16 +35,23 @@ from benchmarks.generate import PROJECT, write_project
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / ".local" / "bench"
 
+STOCK_TARGET = "target_stock"
+"""Target folder of stock dagster-dbt and plain dbt: each keeps its own dbt partial parsing state,
+the platform its own in ``target/`` (its profile, target and ``--vars`` differ)."""
+
 SETUP = """import sys
+from pathlib import Path
 import dagster as dg
-from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
-project = DbtProject(project_dir=sys.argv[1], profiles_dir=sys.argv[1])
 """
 PLATFORM = """from data_platform.factory import definitions_of
 from data_platform.locations import CodeLocation
-defs = definitions_of(CodeLocation(sys.argv[2], "Benchmark"), project)
+defs = definitions_of(CodeLocation(sys.argv[2], "Benchmark"), Path(sys.argv[1]))
 """
-STOCK = """@dbt_assets(manifest=project.manifest_path, project=project)
+STOCK = f"""from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+project = DbtProject(
+    project_dir=sys.argv[1], profiles_dir=sys.argv[1], target_path="{STOCK_TARGET}"
+)
+@dbt_assets(manifest=project.manifest_path, project=project)
 def stock(context, dbt: DbtCliResource):
     yield from dbt.cli(["build"], context=context).stream()
 defs = dg.Definitions(assets=[stock], resources={"dbt": DbtCliResource(project_dir=project)})
@@ -54,7 +62,11 @@ print(len(serialize_value(RepositorySnap.from_def(defs.get_repository_def()))))
 """
 MATERIALIZE = """assert defs.resolve_implicit_global_asset_job_def().execute_in_process().success
 """
-PREPARE = "project.preparer.prepare(project)\n"
+PREPARE = """from data_platform.dbt_profile import DbtSettings
+from data_platform.factory import platform_dbt_project, prepare
+settings = DbtSettings.from_environment(sys.argv[2])
+prepare(platform_dbt_project(Path(sys.argv[1]), settings), settings)
+"""
 
 
 def commands(measure: str, project: Path) -> dict[str, list[str]]:
@@ -62,7 +74,14 @@ def commands(measure: str, project: Path) -> dict[str, list[str]]:
     python = [sys.executable, "-c"]
     args, dbt = (
         [str(project), PROJECT],
-        ["--project-dir", str(project), "--profiles-dir", str(project)],
+        [
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(project / STOCK_TARGET),
+        ],
     )
     if measure == "load":
         return {
@@ -164,17 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         projects[size] = OUT / f"project_{size}"
         shutil.rmtree(projects[size], ignore_errors=True)
         write_project(projects[size], size)
-        run(
-            [
-                "dbt",
-                "parse",
-                "--project-dir",
-                str(projects[size]),
-                "--profiles-dir",
-                str(projects[size]),
-            ],
-            env,
-        )
+        for command in commands("prepare", projects[size]).values():
+            run(command, env)  # the manifests, prepared ahead for each variant
     samples: dict[str, dict[str, list[dict]]] = {}
     for repetition in range(options.repeat):
         for size, project in projects.items():

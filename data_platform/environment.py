@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import dagster as dg
+if TYPE_CHECKING:
+    import dagster as dg
 
 ADMIN = "<ADMIN>"
 """Placeholder, in a variable's name, for an administration's ``env_prefix`` (``AGS``)."""
@@ -62,6 +64,8 @@ class Variable:
         the variable's name, never a secret's value; an unset one is left out (``None``) because
         Dagster refuses an unset ``EnvVar`` when a resource is built, so the field's default holds.
         """
+        import dagster as dg  # here, not at import: light tools read this module (prepare)
+
         name = self.for_admin(env_prefix)
         return dg.EnvVar(name) if os.environ.get(name) else None
 

@@ -8,6 +8,7 @@ tests as asset checks, resources) is decided here, identically for every locatio
 import functools
 import json
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -16,6 +17,14 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from data_platform.alerting import build_notification_sensors
 from data_platform.automation import automation_definitions
 from data_platform.dbt_metadata import use_blocking_imap
+from data_platform.dbt_profile import (
+    PROFILE,
+    TARGET_PATH,
+    DbtSettings,
+    is_prepared,
+    record_preparation,
+    write_profile,
+)
 from data_platform.freshness import apply_freshness_policies
 from data_platform.health import check_instance_environment
 from data_platform.locations import LOCATIONS, CodeLocation, get_location
@@ -31,30 +40,83 @@ class ManifestError(RuntimeError):
     """A code location's dbt manifest is missing or cannot be read."""
 
 
+def platform_dbt_project(project_dir: Path, settings: DbtSettings) -> DbtProject:
+    """Return a dbt project as the platform runs it: with the platform's profile and target.
+
+    The platform's ``profiles.yml`` (:mod:`data_platform.dbt_profile`) is written into the
+    project's ``target/`` folder first; the project's own ``profiles.yml``, if any, is not read.
+    The manifest's preparation parses with the same target and ``--vars`` as the runs.
+
+    Args:
+        project_dir: the dbt project's folder, anywhere on disk.
+        settings: the target and ``--vars`` of its invocations.
+
+    Raises:
+        OSError: the project's ``target/`` folder cannot be written.
+        dagster_dbt.errors.DagsterDbtProjectNotFoundError: no such project folder.
+    """
+    return DbtProject(
+        project_dir=project_dir,
+        target_path=TARGET_PATH,
+        profiles_dir=write_profile(project_dir, settings.dbt_project_name),
+        profile=PROFILE,
+        target=settings.target,
+        prepare_project_cli_args=settings.parse_arguments(),
+    )
+
+
 @functools.cache
 def dbt_project(location_name: str) -> DbtProject:
     """Return the (cached) :class:`DbtProject` of a registered code location.
 
     The manifest is ``target/manifest.json`` in the dbt project folder. It is prepared on the fly
-    only under ``dagster dev`` (:meth:`DbtProject.prepare_if_dev`); everywhere else it must have
-    been prepared ahead (``make prepare``, the test session, the Docker build).
+    only under ``dagster dev`` (when its project changed, :func:`prepare`); everywhere else it
+    must have been prepared ahead (``make prepare``, the test session, the Docker build).
 
     Raises:
         KeyError: the location is not registered.
     """
     location = get_location(location_name)
-    return DbtProject(project_dir=location.dbt_project_dir, profiles_dir=location.dbt_project_dir)
+    settings = DbtSettings.from_environment(location.dbt_project)
+    return platform_dbt_project(location.dbt_project_dir, settings)
 
 
-def prepare_manifest(location_name: str) -> None:
-    """Parse the location's dbt project now (``dbt parse``) and write its ``manifest.json``.
+def prepare(project: DbtProject, settings: DbtSettings) -> bool:
+    """Prepare a dbt project's manifest (``dbt deps`` if needed, ``dbt parse``) if it changed.
+
+    Skipped when the manifest was prepared from the same files and settings
+    (:func:`~data_platform.dbt_profile.is_prepared`).
+
+    Args:
+        project: the project, from :func:`platform_dbt_project` with the same ``settings``.
+        settings: its target and ``--vars``.
+
+    Returns:
+        True when dbt ran, False when the manifest was up to date.
+
+    Raises:
+        dagster_dbt.errors.DagsterDbtCliRuntimeError: dbt cannot parse the project.
+    """
+    if is_prepared(project.project_dir, settings):
+        return False
+    project.preparer.prepare(project)
+    record_preparation(project.project_dir, settings)
+    return True
+
+
+def prepare_manifest(location_name: str) -> bool:
+    """Prepare the location's dbt manifest now, unless it is up to date (:func:`prepare`).
+
+    Returns:
+        True when dbt ran, False when the manifest was up to date.
 
     Raises:
         KeyError: the location is not registered.
         dagster_dbt.errors.DagsterDbtCliRuntimeError: dbt cannot parse the project.
     """
-    project = dbt_project(location_name)
-    project.preparer.prepare(project)
+    location = get_location(location_name)
+    settings = DbtSettings.from_environment(location.dbt_project)
+    return prepare(platform_dbt_project(location.dbt_project_dir, settings), settings)
 
 
 def load_manifest(location: CodeLocation, project: DbtProject) -> dict[str, Any]:
@@ -164,18 +226,21 @@ def build_location_definitions(location_name: str) -> dg.Definitions:
         data_platform.health.MissingVariableError: a variable the instance file reads is unset.
     """
     check_instance_environment(location_name)  # a missing variable is named now, not per run
-    return definitions_of(get_location(location_name), dbt_project(location_name))
+    location = get_location(location_name)
+    return definitions_of(location, location.dbt_project_dir)
 
 
-def definitions_of(location: CodeLocation, project: DbtProject) -> dg.Definitions:
-    """Build the definitions of ``location`` from the dbt project ``project``.
+def definitions_of(location: CodeLocation, project_dir: Path) -> dg.Definitions:
+    """Build the definitions of ``location`` from the dbt project in ``project_dir``.
 
     The body of :func:`build_location_definitions`, open to a location that is not registered
-    (``benchmarks/bench.py`` builds synthetic dbt projects with it).
+    (``benchmarks/bench.py`` builds synthetic dbt projects with it). The project runs with the
+    platform's profile (:func:`platform_dbt_project`): its own ``profiles.yml`` is not needed.
 
     Args:
-        location: the code location (asset keys, groups, owner, notifications).
-        project: its dbt project, anywhere on disk.
+        location: the code location (asset keys, groups, owner, notifications); its
+            :attr:`~data_platform.locations.CodeLocation.dbt_project` is the project's ``name:``.
+        project_dir: the folder of its dbt project, anywhere on disk.
 
     Returns:
         As :func:`build_location_definitions`.
@@ -183,7 +248,10 @@ def definitions_of(location: CodeLocation, project: DbtProject) -> dg.Definition
     Raises:
         ManifestError: the project's manifest is missing or broken.
     """
-    project.prepare_if_dev()
+    settings = DbtSettings.from_environment(location.dbt_project)
+    project = platform_dbt_project(project_dir, settings)
+    if project.preparer.using_dagster_dev():
+        prepare(project, settings)
     manifest = load_manifest(location, project)
     translator = PlatformDbtTranslator(location)
     marts = external_marts(manifest, translator)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from data_platform.settings import DBT_PROJECTS_DIR
+from data_platform.paths import DBT_PROJECTS_DIR
 
 PLATFORM = "data_platform"
 """Identifier of the platform's own location: its package is the shared library itself."""

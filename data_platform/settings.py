@@ -2,8 +2,9 @@
 
 :class:`PlatformStorage` is the one declaration of both settings. Every code location gets it
 as the ``storage`` resource (the UI lists it with its values): the raw assets land their files
-through it and the dbt assets pass it to dbt explicitly (``--vars``, ``--target``), so nothing
-is written to the process environment for dbt to inherit.
+through it and the dbt assets pass it to dbt explicitly (``--vars``; the target of the
+platform's own profile, :mod:`data_platform.dbt_profile`), so nothing is written to the process
+environment for dbt to inherit.
 
 * ``DATA_PLATFORM_LAKE_ROOT``: root of the lake, a local folder or an ADLS container
   (:mod:`data_platform.lake`); ``raw/<dataset>/`` holds the landed files,
@@ -13,14 +14,14 @@ is written to the process environment for dbt to inherit.
 
 Both are read when the definitions are built (an unset variable means the default), never at
 import time, so that a code location can be imported anywhere (CI, the Docker build) without
-configuration. The dbt profiles read the same names, as ``--vars`` from Dagster or as environment
-variables when dbt is run by hand, with defaults relative to the dbt project folder that point at
-the same place (``../../.local/...``).
+configuration. The platform's dbt profile reads them as ``--vars`` only; the sources of the dbt
+projects, and the stewards' own profiles when they run dbt by hand, read the same names as
+``--vars`` or as environment variables, with defaults relative to the dbt project folder that
+point at the same place (``../../.local/...``).
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -28,19 +29,16 @@ import dagster as dg
 from pydantic import Field
 
 from data_platform import environment as env
-from data_platform.lake import LAKE_ROOT_ENV, STAGED_MARTS, Lake, parse_lake_root, prepare_lake
+from data_platform.dbt_profile import DbtSettings, warehouse_path
+from data_platform.lake import LAKE_ROOT_ENV, Lake, parse_lake_root, prepare_lake
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-"""Root of the monorepo (the folder holding ``workspace.yaml``)."""
-
-OPEN_DATA_DIR = REPO_ROOT / "open_data"
-"""Committed open data, copied unchanged from its publishers (see each ``SOURCE.md``)."""
-
-DBT_PROJECTS_DIR = REPO_ROOT / "dbt_submodules"
-"""Folder holding one dbt project per code location."""
+# Re-exported: many modules read them here.
+from data_platform.paths import DBT_PROJECTS_DIR as DBT_PROJECTS_DIR
+from data_platform.paths import DEFAULT_WAREHOUSE_DIR as DEFAULT_WAREHOUSE_DIR
+from data_platform.paths import OPEN_DATA_DIR as OPEN_DATA_DIR
+from data_platform.paths import REPO_ROOT as REPO_ROOT
 
 WAREHOUSE_DIR_ENV = env.WAREHOUSE_DIR.name
-DEFAULT_WAREHOUSE_DIR = REPO_ROOT / ".local" / "warehouse"
 
 
 class PlatformStorage(dg.ConfigurableResource):  # type: ignore[type-arg]  # generic in its value; used as is
@@ -81,7 +79,18 @@ class PlatformStorage(dg.ConfigurableResource):  # type: ignore[type-arg]  # gen
 
     def warehouse(self) -> Path:
         """Return the folder of the DuckDB files, as an absolute path."""
-        return Path(self.warehouse_dir or DEFAULT_WAREHOUSE_DIR).resolve()
+        return warehouse_path(self.warehouse_dir)
+
+    def dbt_settings(self, dbt_project_name: str) -> DbtSettings:
+        """Return the target and ``--vars`` of dbt on this lake and warehouse.
+
+        Args:
+            dbt_project_name: name of the dbt project (``name:`` in ``dbt_project.yml``).
+
+        Raises:
+            data_platform.lake.LakeError: the lake root is not a usable path or URL.
+        """
+        return DbtSettings(dbt_project_name, self.lake(), self.warehouse())
 
     def dbt_arguments(self, dbt_project_name: str) -> list[str]:
         """Make the lake and the warehouse ready for a dbt run and return dbt's arguments.
@@ -94,33 +103,22 @@ class PlatformStorage(dg.ConfigurableResource):  # type: ignore[type-arg]  # gen
                 e.g. ``ags``.
 
         Returns:
-            ``["--vars", <JSON>]`` with ``lake_root`` (canonical), ``warehouse_dir``
-            (absolute) and ``marts_root`` (where dbt writes the marts: the staging folder of
-            :data:`~data_platform.lake.STAGED_MARTS`), which the dbt profiles and sources
-            read, and for an Azure lake ``--target adls`` and the storage account named in its
-            URL, if any.
+            ``["--vars", <JSON>]`` (:meth:`DbtSettings.vars_arguments`): ``lake_root``
+            (canonical), ``warehouse_dir`` (absolute), ``marts_root`` (where dbt writes the
+            marts until their tests pass, :mod:`data_platform.publish`) and, for an Azure lake,
+            the storage account named in its URL, if any; the same as the manifest's
+            preparation in the same environment, so dbt keeps its partial parsing. The target
+            is the dbt resource's (:data:`data_platform.dbt_profile.ADLS_TARGET` for an Azure
+            lake).
 
         Raises:
             data_platform.lake.LakeError: the lake cannot be reached (missing container,
                 refused credentials), named in the message.
         """
-        lake = self.lake()
-        prepare_lake(lake, dbt_project_name)
-        warehouse = self.warehouse()
-        warehouse.mkdir(parents=True, exist_ok=True)
-        variables = {
-            "lake_root": lake.root,
-            "warehouse_dir": str(warehouse),
-            # dbt writes the marts here; data_platform.publish publishes them once tested.
-            "marts_root": lake.path(STAGED_MARTS, dbt_project_name),
-        }
-        target: list[str] = []
-        if lake.is_remote:
-            target = ["--target", "adls"]
-            account = lake.account()
-            if account:
-                variables["azure_storage_account_name"] = account
-        return ["--vars", json.dumps(variables), *target]
+        settings = self.dbt_settings(dbt_project_name)
+        prepare_lake(settings.lake, dbt_project_name)
+        settings.warehouse.mkdir(parents=True, exist_ok=True)
+        return settings.vars_arguments()
 
 
 def dbt_executable() -> str:

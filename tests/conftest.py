@@ -78,13 +78,9 @@ def prepared_manifests(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Prepare every location's manifest ahead, once per session, as CI and the image do."""
 
     def prepare(_: Path) -> None:
-        # `make prepare`, as CI and the image run it: in the environment `make lint` parsed in
-        # (no lake or warehouse of this session), dbt's partial parsing reuses that parse.
-        env = {
-            name: value
-            for name, value in os.environ.items()
-            if name not in {LAKE_ROOT_ENV, WAREHOUSE_DIR_ENV}
-        }
+        # `make prepare`, as CI and the image run it, with the lake and the warehouse of this
+        # session: the session's runs pass the same --vars, so they keep dbt's partial parsing.
+        env = dict(os.environ)
         env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
         run_module("data_platform.tools.prepare", env=env)
 

@@ -25,6 +25,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from data_platform.dbt_profile import ADLS_TARGET, LOCAL_TARGET
 from data_platform.factory import build_location_definitions
 from data_platform.lake import DEFAULT_LOCAL_LAKE, Lake, LakeError, parse_lake_root, redact
 from data_platform.raw import land_files, resolve_raw_files
@@ -109,12 +110,14 @@ def test_storage_points_dbt_at_the_adls_target(azurite, monkeypatch, tmp_path):
     arguments = storage.dbt_arguments("ags")
     variables = json.loads(arguments[arguments.index("--vars") + 1])
     assert variables["lake_root"] == "abfs://prepared/lake"
-    assert arguments[arguments.index("--target") + 1] == "adls"
+    assert "--target" not in arguments  # the dbt resource's: the platform profile's ADLS one
+    assert storage.dbt_settings("ags").target == ADLS_TARGET
     assert variables["azure_storage_account_name"] == ACCOUNT
     assert variables["warehouse_dir"] == str(tmp_path / "warehouse")
     (tmp_path / "lake").mkdir()  # a set local lake root must exist
     local = PlatformStorage(lake_root=str(tmp_path / "lake"), warehouse_dir=str(tmp_path / "w"))
-    assert "--target" not in local.dbt_arguments("ags")  # the profile's default target: local
+    assert "--target" not in local.dbt_arguments("ags")
+    assert local.dbt_settings("ags").target == LOCAL_TARGET
     assert (tmp_path / "lake" / "marts" / "ags").is_dir()
     assert (tmp_path / "w").is_dir()
 

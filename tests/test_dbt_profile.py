@@ -1,0 +1,139 @@
+"""Any dbt-duckdb project runs in the platform with the platform's own profile.
+
+A throwaway project with a seed, whose own ``profiles.yml`` has one target called neither
+``local`` nor ``platform``, loads and materializes through the factory; its own profile is
+never read; every run keeps dbt's partial parsing of the prepared manifest; a prepared project
+is prepared again only when one of its files or its settings changed.
+"""
+
+import json
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from data_platform.dbt_profile import DbtSettings, is_prepared
+from data_platform.factory import definitions_of, platform_dbt_project, prepare
+from data_platform.locations import CodeLocation
+
+NAME = "shop"
+SEED_ROWS = [(1, "Namur"), (2, "Liège"), (3, "Mons")]
+
+
+def write_project(folder: Path, *, failing_model: bool = False) -> Path:
+    """Write a small dbt-duckdb project: a seed, two models reading it, a mart, tests.
+
+    Its own profile (``shop_own``, target ``stewards``) writes to ``own.duckdb`` in the
+    project: the platform must never use it. With ``failing_model``, ``int_broken`` fails at
+    run time (a cast error) while the others build.
+    """
+    project = folder / NAME
+    for sub in ("seeds", "models/staging", "models/marts"):
+        (project / sub).mkdir(parents=True, exist_ok=True)
+    (project / "dbt_project.yml").write_text(
+        f"name: {NAME}\nversion: '1.0.0'\nconfig-version: 2\nprofile: shop_own\n"
+        f"models:\n  {NAME}:\n    staging:\n      +materialized: view\n"
+        "    marts:\n      +materialized: table\n"
+    )
+    (project / "profiles.yml").write_text(
+        "shop_own:\n  target: stewards\n  outputs:\n    stewards:\n"
+        f"      type: duckdb\n      path: {project / 'own.duckdb'}\n"
+    )
+    rows = "".join(f"{key},{city}\n" for key, city in SEED_ROWS)
+    (project / "seeds" / "cities.csv").write_text("city_id,city_name\n" + rows)
+    (project / "models/staging/stg_cities.sql").write_text("select * from {{ ref('cities') }}\n")
+    (project / "models/marts/fct_cities.sql").write_text(
+        "select city_id, upper(city_name) as city_name from {{ ref('stg_cities') }}\n"
+    )
+    (project / "models/marts/_marts.yml").write_text(
+        "version: 2\nmodels:\n  - name: fct_cities\n    columns:\n"
+        "      - name: city_id\n        data_tests: [unique, not_null]\n"
+    )
+    if failing_model:
+        (project / "models/marts/int_broken.sql").write_text(
+            "select cast(city_name as integer) as n from {{ ref('stg_cities') }}\n"
+        )
+        (project / "models/marts/fct_after_broken.sql").write_text(
+            "select * from {{ ref('int_broken') }}\n"
+        )
+    return project
+
+
+def prepared(project: Path) -> None:
+    """Prepare the project's manifest as ``make prepare`` does."""
+    settings = DbtSettings.from_environment(NAME)
+    prepare(platform_dbt_project(project, settings), settings)
+
+
+def dbt_logs_of_runs(project: Path) -> list[str]:
+    """Return the dbt logs of the runs (each run's own target folder; not the preparation's)."""
+    return [path.read_text() for path in (project / "target").glob("*/dbt.log")]
+
+
+def test_any_dbt_duckdb_project_materializes_with_the_platform_profile(tmp_path, own_storage):
+    project = write_project(tmp_path)
+    prepared(project)
+    definitions = definitions_of(CodeLocation(NAME, "Throwaway"), project)
+    job = definitions.resolve_implicit_global_asset_job_def()
+    with dg.instance_for_test() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        assert result.success
+        materialized = {
+            event.asset_key.to_user_string(): event.materialization.metadata
+            for event in result.get_asset_materialization_events()
+        }
+        checks = [evaluation.passed for evaluation in result.get_asset_check_evaluations()]
+    assert set(materialized) == {"shop/cities", "shop/stg_cities", "shop/fct_cities"}
+    assert materialized["shop/fct_cities"]["dagster/row_count"].value == len(SEED_ROWS)
+    schema = materialized["shop/fct_cities"]["dagster/column_schema"].schema
+    assert [column.name for column in schema.columns] == ["city_id", "city_name"]
+    assert checks == [True, True]
+    # Written where the platform says, through its profile; the project's own profile unused.
+    assert not (project / "own.duckdb").exists()
+    warehouse = own_storage["warehouse"] / f"{NAME}.duckdb"
+    copy = shutil.copy(warehouse, tmp_path / "copy.duckdb")  # the run's process may hold it
+    with duckdb.connect(str(copy), read_only=True) as connection:
+        names = connection.sql("select city_name from fct_cities order by city_id").fetchall()
+    assert names == [("NAMUR",), ("LIÈGE",), ("MONS",)]
+    # Every run reused the prepared parse: no full re-parse.
+    logs = dbt_logs_of_runs(project)
+    assert len(logs) == 1
+    for log in logs:
+        assert "Unable to do partial parsing" not in log
+        assert "Partial parsing enabled" in log
+
+
+def test_a_project_is_prepared_again_only_when_it_changed(tmp_path, own_storage, monkeypatch):
+    project = write_project(tmp_path)
+    settings = DbtSettings.from_environment(NAME)
+    dbt_project = platform_dbt_project(project, settings)
+    assert not is_prepared(project, settings)
+    assert prepare(dbt_project, settings) is True
+    assert is_prepared(project, settings)
+    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    assert "model.shop.fct_cities" in manifest["nodes"]
+    assert prepare(dbt_project, settings) is False  # unchanged: dbt does not run
+
+    (project / "models/marts/fct_more.sql").write_text("select 1 as one\n")
+    assert not is_prepared(project, settings)
+    assert prepare(dbt_project, settings) is True
+    assert (
+        "model.shop.fct_more" in json.loads((project / "target/manifest.json").read_text())["nodes"]
+    )
+
+    other_lake = tmp_path / "other_lake"
+    other_lake.mkdir()
+    monkeypatch.setenv("DATA_PLATFORM_LAKE_ROOT", str(other_lake))
+    assert not is_prepared(project, DbtSettings.from_environment(NAME))  # other --vars
+
+
+@pytest.fixture
+def own_storage(tmp_path, monkeypatch) -> dict[str, Path]:
+    """A lake and a warehouse of the test's own."""
+    paths = {"lake": tmp_path / "lake", "warehouse": tmp_path / "warehouse"}
+    paths["lake"].mkdir()
+    monkeypatch.setenv("DATA_PLATFORM_LAKE_ROOT", str(paths["lake"]))
+    monkeypatch.setenv("DATA_PLATFORM_WAREHOUSE_DIR", str(paths["warehouse"]))
+    return paths
