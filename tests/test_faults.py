@@ -17,9 +17,15 @@ from pathlib import Path
 import dagster as dg
 import psycopg2
 import pytest
-from dagster_dbt import DbtProject
 
-from data_platform.factory import build_location_definitions, dbt_project, definitions_of
+from data_platform.dbt_profile import DbtSettings
+from data_platform.factory import (
+    build_location_definitions,
+    dbt_project,
+    definitions_of,
+    platform_dbt_project,
+    prepare,
+)
 from data_platform.lake import PUBLISHED_MARTS, STAGED_MARTS
 from data_platform.locations import LOCATIONS, get_location
 from data_platform.settings import LAKE_ROOT_ENV, WAREHOUSE_DIR_ENV
@@ -245,15 +251,15 @@ def test_a_mart_failing_an_error_test_is_not_published_and_the_run_names_the_tes
     project_dir = tmp_path / source.name
     shutil.copytree(source, project_dir, ignore=shutil.ignore_patterns("logs", "*.duckdb"))
     (project_dir / "tests" / "assert_injected_fault.sql").write_text(INJECTED_TEST)
-    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
-    project.preparer.prepare(project)
+    settings = DbtSettings.from_environment(location.dbt_project)
+    prepare(platform_dbt_project(project_dir, settings), settings)
 
     published = {
         model: storage["lake"] / PUBLISHED_MARTS / "data_platform" / f"{model}.parquet"
         for model in ("dim_regions", "dim_provinces")
     }
     before = {model: (path.read_bytes(), path.stat().st_ino) for model, path in published.items()}
-    defs = definitions_of(location, project)
+    defs = definitions_of(location, project_dir)
     selection = [dg.AssetKey(["data_platform", model]) for model in published]
     with dg.instance_for_test() as instance:
         result = dg.materialize(
