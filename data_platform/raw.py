@@ -8,6 +8,13 @@ declaration and is not empty, and only then copies the files, each through a tem
 an atomic rename: a bad file raises a clear error naming it, the line and the dialect tried,
 and leaves what the lake already holds untouched. The dialect is detected by the standard
 library's :class:`csv.Sniffer`; only the checks around it are written here.
+
+A file is copied from ``open_data/`` only when the lake lacks it or the committed file changed
+since the raw asset last landed it (its SHA-256, recorded in the materialization's metadata);
+otherwise, and for a file the raw-file sensor saw arrive in the lake (run tag
+:data:`ARRIVED_TAG`, :mod:`data_platform.raw_sensor`), the file the lake holds is checked in
+place. Each materialization records the fingerprints of the lake's files, which the sensor
+compares with.
 """
 
 import csv
