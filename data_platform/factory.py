@@ -15,7 +15,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from data_platform.alerting import build_notification_sensors
-from data_platform.dbt_metadata import use_blocking_imap
+from data_platform.dbt_metadata import stream_with_metadata
 from data_platform.dbt_profile import (
     PROFILE,
     TARGET_PATH,
@@ -212,19 +212,16 @@ def definitions_of(location: CodeLocation, project_dir: Path) -> dg.Definitions:
         context: dg.AssetExecutionContext, dbt: DbtCliResource, storage: PlatformStorage
     ) -> Iterator[Any]:
         storage_arguments = storage.dbt_arguments(location.dbt_project)
-        use_blocking_imap()  # no core spinning while dbt runs (see data_platform/dbt_metadata.py)
         # dbt unit tests prove the models' logic on hand-made rows: they run in development and
         # CI (tests/test_dbt_unit_tests.py), not in production runs, as dbt recommends
-        # (https://docs.getdbt.com/docs/build/unit-tests). Column lineage is off: sqlglot
-        # cannot parse the `select * from final` style.
-        yield from (
+        # (https://docs.getdbt.com/docs/build/unit-tests). Row counts and column schemas are
+        # fetched in one batch once dbt has exited, and what dbt built is recorded even when it
+        # fails midway (data_platform/dbt_metadata.py).
+        yield from stream_with_metadata(
             dbt.cli(
                 ["build", "--exclude-resource-type", "unit_test", *storage_arguments],
                 context=context,
             )
-            .stream()
-            .fetch_row_counts()
-            .fetch_column_metadata(with_column_lineage=False)
         )
 
     return dg.Definitions(

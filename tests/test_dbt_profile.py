@@ -78,8 +78,9 @@ def test_any_dbt_duckdb_project_materializes_with_the_platform_profile(tmp_path,
     definitions = definitions_of(CodeLocation(NAME, "Throwaway"), project)
     job = definitions.resolve_implicit_global_asset_job_def()
     with dg.instance_for_test() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
-        assert result.success
+        for _ in range(2):  # the second run: partial parsing, and the DuckDB file released
+            result = job.execute_in_process(instance=instance, raise_on_error=False)
+            assert result.success
         materialized = {
             event.asset_key.to_user_string(): event.materialization.metadata
             for event in result.get_asset_materialization_events()
@@ -99,7 +100,7 @@ def test_any_dbt_duckdb_project_materializes_with_the_platform_profile(tmp_path,
     assert names == [("NAMUR",), ("LIÈGE",), ("MONS",)]
     # Every run reused the prepared parse: no full re-parse.
     logs = dbt_logs_of_runs(project)
-    assert len(logs) == 1
+    assert len(logs) == 2
     for log in logs:
         assert "Unable to do partial parsing" not in log
         assert "Partial parsing enabled" in log
@@ -137,3 +138,29 @@ def own_storage(tmp_path, monkeypatch) -> dict[str, Path]:
     monkeypatch.setenv("DATA_PLATFORM_LAKE_ROOT", str(paths["lake"]))
     monkeypatch.setenv("DATA_PLATFORM_WAREHOUSE_DIR", str(paths["warehouse"]))
     return paths
+
+
+def test_a_run_that_fails_mid_build_records_what_dbt_built(tmp_path, own_storage):
+    project = write_project(tmp_path, failing_model=True)
+    prepared(project)
+    definitions = definitions_of(CodeLocation(NAME, "Throwaway"), project)
+    job = definitions.resolve_implicit_global_asset_job_def()
+    with dg.instance_for_test() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        materialized = {
+            event.asset_key.to_user_string() for event in result.get_asset_materialization_events()
+        }
+        failures = [event for event in result.all_events if event.is_step_failure]
+        stored = {
+            key.to_user_string()
+            for key in instance.get_asset_keys()
+            if instance.get_latest_materialization_event(key) is not None
+        }
+    assert not result.success
+    assert len(failures) == 1
+    message = str(failures[0].step_failure_data.error)
+    assert "int_broken" in message
+    assert "DagsterInvariantViolationError" not in message and "topological" not in message
+    built = {"shop/cities", "shop/stg_cities", "shop/fct_cities"}
+    assert materialized == built
+    assert stored == built
