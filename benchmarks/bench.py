@@ -69,10 +69,13 @@ print(len(serialize_value(RepositorySnap.from_def(defs.get_repository_def()))))
 """
 MATERIALIZE = """assert defs.resolve_implicit_global_asset_job_def().execute_in_process().success
 """
-PREPARE = """from data_platform.dbt_profile import DbtSettings
-from data_platform.factory import platform_dbt_project, prepare
+PREPARE = """import sys
+from pathlib import Path
+from data_platform.dbt_profile import DbtSettings, is_prepared
 settings = DbtSettings.from_environment(sys.argv[2])
-prepare(platform_dbt_project(Path(sys.argv[1]), settings), settings)
+if not is_prepared(Path(sys.argv[1]), settings):  # as make prepare: Dagster only when needed
+    from data_platform.factory import platform_dbt_project, prepare
+    prepare(platform_dbt_project(Path(sys.argv[1]), settings), settings)
 """
 
 
@@ -101,7 +104,7 @@ def commands(measure: str, project: Path) -> dict[str, list[str]]:
             "stock": [*python, SETUP + STOCK + MATERIALIZE, *args],
             "dbt": ["dbt", "build", *dbt],
         }
-    return {"platform": [*python, SETUP + PREPARE, *args], "dbt": ["dbt", "parse", *dbt]}
+    return {"platform": [*python, PREPARE, *args], "dbt": ["dbt", "parse", *dbt]}
 
 
 def run(command: list[str], env: dict[str, str]) -> dict[str, float]:

@@ -1,4 +1,11 @@
-"""Row counts and column metadata of dbt models without a CPU core spinning while dbt runs.
+"""Row counts and column metadata of dbt models: batched, and without a core spinning.
+
+The platform's dbt assets stream dbt's events through :func:`stream_with_metadata`: the row
+counts and column schemas of every built model are read in one batch once dbt has exited, and
+the nodes dbt built are recorded even when it fails midway.
+
+The rest of this module concerns dagster-dbt's own per-model fetching, which the platform's
+assets no longer use; :func:`use_blocking_imap` stays for any code that calls it:
 
 dagster-dbt attaches the row counts and column schemas of the built models
 (``DbtEventIterator.fetch_row_counts()`` and ``.fetch_column_metadata()``) by mapping a function

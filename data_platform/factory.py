@@ -150,6 +150,33 @@ def load_manifest(location: CodeLocation, project: DbtProject) -> dict[str, Any]
     return dict(manifest)
 
 
+def seeds_read_through_sources(manifest: Mapping[str, Any]) -> set[str]:
+    """Return the seeds that a dbt source of the project points at (database, schema, table).
+
+    A model that reads a seed through ``source()`` rather than ``ref()`` (as dbt's own example
+    projects do) is not ordered after the seed by dbt: ``dbt build`` may run it first, on a
+    missing or stale table. The platform builds such seeds in a ``dbt seed`` of their own first.
+
+    Args:
+        manifest: the project's ``manifest.json``.
+
+    Returns:
+        The seeds' unique ids.
+    """
+
+    def relation(resource: Mapping[str, Any], name_key: str) -> tuple[str, ...]:
+        parts = (resource.get("database"), resource.get("schema"), resource.get(name_key))
+        return tuple(str(part or "").lower() for part in parts)
+
+    seeds = {
+        relation(node, "alias"): unique_id
+        for unique_id, node in manifest["nodes"].items()
+        if node.get("resource_type") == "seed"
+    }
+    read = {relation(source, "identifier") for source in manifest["sources"].values()}
+    return {unique_id for key, unique_id in seeds.items() if key in read}
+
+
 def build_location_definitions(location_name: str) -> dg.Definitions:
     """Build the Dagster definitions of one registered code location.
 
@@ -199,6 +226,10 @@ def definitions_of(location: CodeLocation, project_dir: Path) -> dg.Definitions:
         prepare(project, settings)
     manifest = load_manifest(location, project)
     translator = PlatformDbtTranslator(location)
+    seeds_first = {
+        translator.get_asset_key(manifest["nodes"][unique_id])
+        for unique_id in seeds_read_through_sources(manifest)
+    }
 
     @dbt_assets(
         manifest=manifest,
@@ -217,12 +248,12 @@ def definitions_of(location: CodeLocation, project_dir: Path) -> dg.Definitions:
         # (https://docs.getdbt.com/docs/build/unit-tests). Row counts and column schemas are
         # fetched in one batch once dbt has exited, and what dbt built is recorded even when it
         # fails midway (data_platform/dbt_metadata.py).
-        yield from stream_with_metadata(
-            dbt.cli(
-                ["build", "--exclude-resource-type", "unit_test", *storage_arguments],
-                context=context,
-            )
-        )
+        build = ["build", "--exclude-resource-type", "unit_test", *storage_arguments]
+        if seeds_first and seeds_first & context.selected_asset_keys:
+            # Some models read seeds through a source, which dbt does not order: seeds first.
+            yield from stream_with_metadata(dbt.cli(["seed", *storage_arguments], context=context))
+            build += ["--exclude-resource-type", "seed"]
+        yield from stream_with_metadata(dbt.cli(build, context=context))
 
     return dg.Definitions(
         assets=apply_freshness_policies(
