@@ -35,9 +35,16 @@ from benchmarks.generate import PROJECT, write_project
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / ".local" / "bench"
 
-STOCK_TARGET = "target_stock"
-"""Target folder of stock dagster-dbt and plain dbt: each keeps its own dbt partial parsing state,
-the platform its own in ``target/`` (its profile, target and ``--vars`` differ)."""
+
+def stock_target(project: Path) -> Path:
+    """Return the target folder of stock dagster-dbt and plain dbt, beside the project.
+
+    Each keeps its own dbt partial parsing state, the platform its own in ``target/`` (its
+    profile, target and ``--vars`` differ); outside the project, so that it is not one of the
+    project's files the platform's preparation hashes.
+    """
+    return project.parent / f"{project.name}_stock_target"
+
 
 SETUP = """import sys
 from pathlib import Path
@@ -47,9 +54,9 @@ PLATFORM = """from data_platform.factory import definitions_of
 from data_platform.locations import CodeLocation
 defs = definitions_of(CodeLocation(sys.argv[2], "Benchmark"), Path(sys.argv[1]))
 """
-STOCK = f"""from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+STOCK = """from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 project = DbtProject(
-    project_dir=sys.argv[1], profiles_dir=sys.argv[1], target_path="{STOCK_TARGET}"
+    project_dir=sys.argv[1], profiles_dir=sys.argv[1], target_path=sys.argv[3]
 )
 @dbt_assets(manifest=project.manifest_path, project=project)
 def stock(context, dbt: DbtCliResource):
@@ -62,10 +69,13 @@ print(len(serialize_value(RepositorySnap.from_def(defs.get_repository_def()))))
 """
 MATERIALIZE = """assert defs.resolve_implicit_global_asset_job_def().execute_in_process().success
 """
-PREPARE = """from data_platform.dbt_profile import DbtSettings
-from data_platform.factory import platform_dbt_project, prepare
+PREPARE = """import sys
+from pathlib import Path
+from data_platform.dbt_profile import DbtSettings, is_prepared
 settings = DbtSettings.from_environment(sys.argv[2])
-prepare(platform_dbt_project(Path(sys.argv[1]), settings), settings)
+if not is_prepared(Path(sys.argv[1]), settings):  # as make prepare: Dagster only when needed
+    from data_platform.factory import platform_dbt_project, prepare
+    prepare(platform_dbt_project(Path(sys.argv[1]), settings), settings)
 """
 
 
@@ -73,14 +83,14 @@ def commands(measure: str, project: Path) -> dict[str, list[str]]:
     """Return the command line of each variant of ``measure`` on the dbt project ``project``."""
     python = [sys.executable, "-c"]
     args, dbt = (
-        [str(project), PROJECT],
+        [str(project), PROJECT, str(stock_target(project))],
         [
             "--project-dir",
             str(project),
             "--profiles-dir",
             str(project),
             "--target-path",
-            str(project / STOCK_TARGET),
+            str(stock_target(project)),
         ],
     )
     if measure == "load":
@@ -94,7 +104,7 @@ def commands(measure: str, project: Path) -> dict[str, list[str]]:
             "stock": [*python, SETUP + STOCK + MATERIALIZE, *args],
             "dbt": ["dbt", "build", *dbt],
         }
-    return {"platform": [*python, SETUP + PREPARE, *args], "dbt": ["dbt", "parse", *dbt]}
+    return {"platform": [*python, PREPARE, *args], "dbt": ["dbt", "parse", *dbt]}
 
 
 def run(command: list[str], env: dict[str, str]) -> dict[str, float]:
@@ -182,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in options.sizes:
         projects[size] = OUT / f"project_{size}"
         shutil.rmtree(projects[size], ignore_errors=True)
+        shutil.rmtree(stock_target(projects[size]), ignore_errors=True)
         write_project(projects[size], size)
         for command in commands("prepare", projects[size]).values():
             run(command, env)  # the manifests, prepared ahead for each variant

@@ -16,7 +16,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from data_platform.alerting import build_notification_sensors
 from data_platform.automation import automation_definitions
-from data_platform.dbt_metadata import use_blocking_imap
+from data_platform.dbt_metadata import stream_with_metadata
 from data_platform.dbt_profile import (
     PROFILE,
     TARGET_PATH,
@@ -203,6 +203,33 @@ def check_published_upstream(
         )
 
 
+def seeds_read_through_sources(manifest: Mapping[str, Any]) -> set[str]:
+    """Return the seeds that a dbt source of the project points at (database, schema, table).
+
+    A model that reads a seed through ``source()`` rather than ``ref()`` (as dbt's own example
+    projects do) is not ordered after the seed by dbt: ``dbt build`` may run it first, on a
+    missing or stale table. The platform builds such seeds in a ``dbt seed`` of their own first.
+
+    Args:
+        manifest: the project's ``manifest.json``.
+
+    Returns:
+        The seeds' unique ids.
+    """
+
+    def relation(resource: Mapping[str, Any], name_key: str) -> tuple[str, ...]:
+        parts = (resource.get("database"), resource.get("schema"), resource.get(name_key))
+        return tuple(str(part or "").lower() for part in parts)
+
+    seeds = {
+        relation(node, "alias"): unique_id
+        for unique_id, node in manifest["nodes"].items()
+        if node.get("resource_type") == "seed"
+    }
+    read = {relation(source, "identifier") for source in manifest["sources"].values()}
+    return {unique_id for key, unique_id in seeds.items() if key in read}
+
+
 def build_location_definitions(location_name: str) -> dg.Definitions:
     """Build the Dagster definitions of one registered code location.
 
@@ -255,6 +282,10 @@ def definitions_of(location: CodeLocation, project_dir: Path) -> dg.Definitions:
     manifest = load_manifest(location, project)
     translator = PlatformDbtTranslator(location)
     marts = external_marts(manifest, translator)
+    seeds_first = {
+        translator.get_asset_key(manifest["nodes"][unique_id])
+        for unique_id in seeds_read_through_sources(manifest)
+    }
 
     @dbt_assets(
         manifest=manifest,
@@ -269,24 +300,31 @@ def definitions_of(location: CodeLocation, project_dir: Path) -> dg.Definitions:
     ) -> Iterator[Any]:
         check_published_upstream(context, location, storage)
         storage_arguments = storage.dbt_arguments(location.dbt_project)
-        use_blocking_imap()  # no core spinning while dbt runs (see data_platform/dbt_metadata.py)
         # dbt unit tests prove the models' logic on hand-made rows: they run in development and
         # CI (tests/test_dbt_unit_tests.py), not in production runs, as dbt recommends
-        # (https://docs.getdbt.com/docs/build/unit-tests). Column lineage is off: sqlglot
-        # cannot parse the `select * from final` style.
+        # (https://docs.getdbt.com/docs/build/unit-tests). Row counts and column schemas are
+        # fetched in one batch once dbt has exited, and what dbt built is recorded even when it
+        # fails midway (data_platform/dbt_metadata.py). Marts are written to the lake's staging
+        # folder and published once tested (data_platform/publish.py).
         end_with_run_worker()  # a crashed run worker interrupts this step (step_process.py)
-        invocation = dbt.cli(
-            ["build", "--exclude-resource-type", "unit_test", *storage_arguments],
-            context=context,
-        )
-        events = (
-            invocation.stream().fetch_row_counts().fetch_column_metadata(with_column_lineage=False)
-        )
-        with ending_with_step(invocation.process):  # no dbt outlives the step
-            # Marts are written to the lake's staging folder, published once tested.
-            yield from publish_tested_marts(
-                context, events, storage.lake(), location.dbt_project, marts
-            )
+
+        def run_dbt(arguments: list[str]) -> Iterator[Any]:
+            invocation = dbt.cli(arguments, context=context)
+            with ending_with_step(invocation.process):  # no dbt outlives the step
+                yield from publish_tested_marts(
+                    context,
+                    stream_with_metadata(invocation),
+                    storage.lake(),
+                    location.dbt_project,
+                    marts,
+                )
+
+        build = ["build", "--exclude-resource-type", "unit_test", *storage_arguments]
+        if seeds_first and seeds_first & context.selected_asset_keys:
+            # Some models read seeds through a source, which dbt does not order: seeds first.
+            yield from run_dbt(["seed", *storage_arguments])
+            build += ["--exclude-resource-type", "seed"]
+        yield from run_dbt(build)
 
     raw_assets = build_raw_assets(manifest, translator, location)
     raw_patterns = {

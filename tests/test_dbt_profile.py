@@ -22,12 +22,16 @@ NAME = "shop"
 SEED_ROWS = [(1, "Namur"), (2, "Liège"), (3, "Mons")]
 
 
-def write_project(folder: Path, *, failing_model: bool = False) -> Path:
+def write_project(
+    folder: Path, *, failing_model: bool = False, seeds_through_sources: int = 0
+) -> Path:
     """Write a small dbt-duckdb project: a seed, two models reading it, a mart, tests.
 
     Its own profile (``shop_own``, target ``stewards``) writes to ``own.duckdb`` in the
     project: the platform must never use it. With ``failing_model``, ``int_broken`` fails at
-    run time (a cast error) while the others build.
+    run time (a cast error) while the others build. With ``seeds_through_sources`` N, N seeds
+    ``raw_<i>`` are read by views ``stg_raw_<i>`` through ``source('raw', 'raw_<i>')``, as dbt's
+    example projects do: dbt does not order those views after their seeds.
     """
     project = folder / NAME
     for sub in ("seeds", "models/staging", "models/marts"):
@@ -51,6 +55,16 @@ def write_project(folder: Path, *, failing_model: bool = False) -> Path:
         "version: 2\nmodels:\n  - name: fct_cities\n    columns:\n"
         "      - name: city_id\n        data_tests: [unique, not_null]\n"
     )
+    for i in range(seeds_through_sources):
+        (project / "seeds" / f"raw_{i}.csv").write_text("id,v\n1,2\n3,4\n")
+        (project / "models/staging" / f"stg_raw_{i}.sql").write_text(
+            f"select * from {{{{ source('raw', 'raw_{i}') }}}}\n"
+        )
+    if seeds_through_sources:
+        tables = "".join(f"      - name: raw_{i}\n" for i in range(seeds_through_sources))
+        (project / "models/staging/_sources.yml").write_text(
+            "version: 2\nsources:\n  - name: raw\n    schema: main\n    tables:\n" + tables
+        )
     if failing_model:
         (project / "models/marts/int_broken.sql").write_text(
             "select cast(city_name as integer) as n from {{ ref('stg_cities') }}\n"
@@ -67,6 +81,14 @@ def prepared(project: Path) -> None:
     prepare(platform_dbt_project(project, settings), settings)
 
 
+def materialize_all(project: Path, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    """Prepare the project, load it through the platform's factory and materialize everything."""
+    prepared(project)
+    definitions = definitions_of(CodeLocation(NAME, "Throwaway"), project)
+    job = definitions.resolve_implicit_global_asset_job_def()
+    return job.execute_in_process(instance=instance, raise_on_error=False)
+
+
 def dbt_logs_of_runs(project: Path) -> list[str]:
     """Return the dbt logs of the runs (each run's own target folder; not the preparation's)."""
     return [path.read_text() for path in (project / "target").glob("*/dbt.log")]
@@ -78,8 +100,9 @@ def test_any_dbt_duckdb_project_materializes_with_the_platform_profile(tmp_path,
     definitions = definitions_of(CodeLocation(NAME, "Throwaway"), project)
     job = definitions.resolve_implicit_global_asset_job_def()
     with dg.instance_for_test() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
-        assert result.success
+        for _ in range(2):  # the second run: partial parsing, and the DuckDB file released
+            result = job.execute_in_process(instance=instance, raise_on_error=False)
+            assert result.success
         materialized = {
             event.asset_key.to_user_string(): event.materialization.metadata
             for event in result.get_asset_materialization_events()
@@ -99,7 +122,7 @@ def test_any_dbt_duckdb_project_materializes_with_the_platform_profile(tmp_path,
     assert names == [("NAMUR",), ("LIÈGE",), ("MONS",)]
     # Every run reused the prepared parse: no full re-parse.
     logs = dbt_logs_of_runs(project)
-    assert len(logs) == 1
+    assert len(logs) == 2
     for log in logs:
         assert "Unable to do partial parsing" not in log
         assert "Partial parsing enabled" in log
@@ -137,3 +160,41 @@ def own_storage(tmp_path, monkeypatch) -> dict[str, Path]:
     monkeypatch.setenv("DATA_PLATFORM_LAKE_ROOT", str(paths["lake"]))
     monkeypatch.setenv("DATA_PLATFORM_WAREHOUSE_DIR", str(paths["warehouse"]))
     return paths
+
+
+def test_a_run_that_fails_mid_build_records_what_dbt_built(tmp_path, own_storage):
+    project = write_project(tmp_path, failing_model=True)
+    with dg.instance_for_test() as instance:
+        result = materialize_all(project, instance)
+        materialized = {
+            event.asset_key.to_user_string() for event in result.get_asset_materialization_events()
+        }
+        failures = [event for event in result.all_events if event.is_step_failure]
+        stored = {
+            key.to_user_string()
+            for key in instance.get_asset_keys()
+            if instance.get_latest_materialization_event(key) is not None
+        }
+    assert not result.success
+    assert len(failures) == 1
+    message = str(failures[0].step_failure_data.error)
+    assert "int_broken" in message
+    assert "DagsterInvariantViolationError" not in message and "topological" not in message
+    built = {"shop/cities", "shop/stg_cities", "shop/fct_cities"}
+    assert materialized == built
+    assert stored == built
+
+
+def test_seeds_are_built_before_the_models_that_read_them_through_a_source(tmp_path, own_storage):
+    project = write_project(tmp_path, seeds_through_sources=4)
+    with dg.instance_for_test() as instance:
+        result = materialize_all(project, instance)
+        metadata = {
+            event.asset_key.to_user_string(): event.materialization.metadata
+            for event in result.get_asset_materialization_events()
+        }
+    assert result.success
+    for i in range(4):
+        assert f"shop/raw_{i}" in metadata
+        schema = metadata[f"shop/stg_raw_{i}"]["dagster/column_schema"].schema
+        assert [column.name for column in schema.columns] == ["id", "v"]
