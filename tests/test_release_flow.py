@@ -426,7 +426,8 @@ def test_the_bump_platform_job_bumps_the_submodule_in_a_clone_of_the_platform():
     assert (arguments.group, arguments.command) == ("dbt", "bump")
     assert (arguments.project, arguments.tag) == ("$DBT_PROJECT_NAME", "$CI_COMMIT_TAG")
     # No --repo: the repository is the git toplevel of the working directory, the clone.
-    assert arguments.repo is None
+    assert not any(word.startswith("--repo") for word in found[bump_command])
+    assert arguments.repo == REPO_ROOT  # parsed here, in this repository's working tree
     submodule = position("git", "submodule", "update", "--init")
     assert found[submodule][-1] == "dbt_submodules/$DBT_PROJECT_NAME"
     assert clone < position("cd", "platform") < submodule < bump_command
