@@ -27,6 +27,7 @@ from data_platform.dbt_profile import (
 )
 from data_platform.freshness import apply_freshness_policies
 from data_platform.health import check_instance_environment
+from data_platform.lake import PUBLISHED_MARTS
 from data_platform.locations import LOCATIONS, CodeLocation, get_location
 from data_platform.notifications import NotificationChannels
 from data_platform.publish import external_marts, publish_tested_marts
@@ -187,11 +188,12 @@ def check_published_upstream(
     missing = []
     for dep in sorted(upstream, key=lambda key: key.to_user_string()):
         publisher, table = dep.path
-        if not lake.filesystem.exists(lake.fs_path("marts", publisher, f"{table}.parquet")):
+        published = (PUBLISHED_MARTS, publisher, f"{table}.parquet")
+        if not lake.filesystem.exists(lake.fs_path(*published)):
             builder = publishers[publisher]
             missing.append(
                 f"{dep.to_user_string()} (built by the code location {builder};"
-                f" expected at {lake.display('marts', publisher, f'{table}.parquet')})"
+                f" expected at {lake.display(*published)})"
             )
     if missing:
         raise MissingUpstreamError(
