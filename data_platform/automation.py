@@ -44,9 +44,6 @@ DAILY_CRON = "0 5 * * *"
 
 TIMEZONE = "Europe/Brussels"
 
-TRUE_VALUES = {"true", "1", "on", "yes"}
-FALSE_VALUES = {"false", "0", "off", "no"}
-
 
 def automation_condition() -> dg.AutomationCondition[dg.AssetKey | dg.AssetCheckKey]:
     """Return the automation condition of every raw and dbt asset of the platform.
@@ -70,13 +67,7 @@ def automation_enabled() -> bool:
     Raises:
         ValueError: any other value, naming the variable and the accepted values.
     """
-    value = env.AUTOMATION.value().strip().lower()
-    if value in TRUE_VALUES | FALSE_VALUES:
-        return value in TRUE_VALUES
-    raise ValueError(
-        f"{env.AUTOMATION.name}={value!r}: expected true or false"
-        f" ({', '.join(sorted(TRUE_VALUES | FALSE_VALUES))})"
-    )
+    return env.AUTOMATION.flag()
 
 
 def automation_interval() -> int:

@@ -20,6 +20,11 @@ ADMIN = "<ADMIN>"
 """Placeholder, in a variable's name, for an administration's ``env_prefix`` (``AGS``)."""
 
 
+TRUE_VALUES = frozenset({"true", "1", "on", "yes"})
+FALSE_VALUES = frozenset({"false", "0", "off", "no"})
+"""The spellings of a boolean variable (:meth:`Variable.flag`)."""
+
+
 @dataclass(frozen=True)
 class Variable:
     """One environment variable of the platform.
@@ -56,6 +61,24 @@ class Variable:
             The value, or :attr:`default_value` (``""``: none).
         """
         return os.environ.get(self.for_admin(env_prefix)) or self.default_value
+
+    def flag(self, env_prefix: str = "") -> bool:
+        """Return the variable's value now as a boolean (:meth:`value`, so its default if unset).
+
+        Returns:
+            ``True`` for ``true``/``on``/``1``/``yes``, ``False`` for ``false``/``off``/``0``/``no``
+            (any case, surrounding spaces ignored).
+
+        Raises:
+            ValueError: any other value, naming the variable and the accepted values.
+        """
+        value = self.value(env_prefix).strip().lower()
+        if value in TRUE_VALUES | FALSE_VALUES:
+            return value in TRUE_VALUES
+        accepted = ", ".join(sorted(TRUE_VALUES | FALSE_VALUES))
+        raise ValueError(
+            f"{self.for_admin(env_prefix)}={value!r}: expected true or false ({accepted})"
+        )
 
     def setting(self, env_prefix: str = "") -> dg.EnvVar | None:
         """Return the variable as a resource setting when it is set and non-empty, else None.

@@ -110,6 +110,9 @@ class NotificationChannels(dg.ConfigurableResource):  # type: ignore[type-arg]  
         An unset or empty variable leaves its channel unconfigured; a secret (declared so in
         :mod:`data_platform.environment`) becomes a :class:`dagster.EnvVar` only when set, since
         Dagster refuses an unset one when a sensor runs.
+
+        Raises:
+            ValueError: ``DATA_PLATFORM_SMTP_STARTTLS`` is not a boolean (:meth:`Variable.flag`).
         """
 
         def read(variable: env.Variable) -> str | None:
@@ -129,7 +132,7 @@ class NotificationChannels(dg.ConfigurableResource):  # type: ignore[type-arg]  
             smtp_user=read(env.SMTP_USER),
             smtp_password=read(env.SMTP_PASSWORD),
             smtp_from=read(env.SMTP_FROM),
-            smtp_starttls=(read(env.SMTP_STARTTLS) or "").lower() in {"1", "true", "yes"},
+            smtp_starttls=env.SMTP_STARTTLS.flag(location.env_prefix),
             ui_url=env.UI_URL.value().rstrip("/"),
         )
 

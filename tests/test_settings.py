@@ -8,6 +8,7 @@ file, the Dockerfile nor the platform's code names an undeclared ``DATA_PLATFORM
 import re
 
 import dagster as dg
+import pytest
 
 from data_platform import environment
 from data_platform.factory import build_location_definitions
@@ -75,3 +76,19 @@ def test_secrets_reach_the_resources_as_env_vars_and_the_ui_shows_the_other_valu
     assert channels.smtp_host == "smtp.fwb.test"
     assert storage.lake_root == dg.EnvVar(environment.LAKE_ROOT.name)
     assert storage.process_config_and_initialize().lake().root == "/data/lake"
+
+
+def test_boolean_variables_follow_one_rule_and_refuse_other_values(monkeypatch):
+    from data_platform.automation import automation_enabled
+    from data_platform.notifications import NotificationChannels
+
+    admin = LOCATIONS[1]
+    assert NotificationChannels.from_environment(admin).smtp_starttls is False  # the default
+    for spelling, expected in [(" ON ", True), ("yes", True), ("0", False), ("Off", False)]:
+        monkeypatch.setenv(environment.SMTP_STARTTLS.name, spelling)
+        monkeypatch.setenv(environment.AUTOMATION.name, spelling)
+        assert NotificationChannels.from_environment(admin).smtp_starttls is expected, spelling
+        assert automation_enabled() is expected, spelling
+    monkeypatch.setenv(environment.SMTP_STARTTLS.name, "sometimes")
+    with pytest.raises(ValueError, match="DATA_PLATFORM_SMTP_STARTTLS='sometimes'"):
+        NotificationChannels.from_environment(admin)

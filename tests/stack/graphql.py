@@ -8,7 +8,11 @@ answer with ``errors`` raises gql's ``TransportQueryError``.
 
 from urllib.parse import urlsplit
 
-from dagster_graphql import DagsterGraphQLClient, ReloadRepositoryLocationStatus
+from dagster_graphql import (
+    DagsterGraphQLClient,
+    DagsterGraphQLClientError,
+    ReloadRepositoryLocationStatus,
+)
 from gql import Client, gql
 from gql.transport.exceptions import TransportConnectionFailed, TransportServerError
 from gql.transport.requests import RequestsHTTPTransport
@@ -87,6 +91,10 @@ def run_details(base_url: str, run_id: str) -> dict:
     return {"status": run["status"], "materialized": materialized}
 
 
+DATABASE_ERRORS_TOLERATED = 5
+"""Answers in a row naming a lost database connection that :func:`wait_for_run` polls through."""
+
+
 def wait_for_run(base_url: str, run_id: str, timeout: float = 1200) -> str:
     """Wait until a run finishes and return its status (``SUCCESS``, ``FAILURE``, ``CANCELED``).
 
@@ -94,9 +102,21 @@ def wait_for_run(base_url: str, run_id: str, timeout: float = 1200) -> str:
         TimeoutError: the run has not finished after ``timeout`` seconds.
     """
     dagster = client(base_url)
+    lost: list[str] = []
 
     def finished() -> str | None:
-        status = dagster.get_run_status(run_id).value
+        try:
+            status = dagster.get_run_status(run_id).value
+        except DagsterGraphQLClientError as error:
+            # The webserver keeps one pooled PostgreSQL connection; when the server drops it,
+            # that one answer is an OperationalError and the next query opens a new connection
+            # (as the UI, polling, shows it). A database that stays away fails the wait.
+            if "OperationalError" not in str(error) or len(lost) >= DATABASE_ERRORS_TOLERATED:
+                raise
+            lost.append(str(error))
+            print(f"run {run_id}: the webserver lost its database connection, polling again")
+            return None
+        lost.clear()
         return status if status in {"SUCCESS", "FAILURE", "CANCELED"} else None
 
     return wait_until(finished, timeout, f"run {run_id}", interval=3)
