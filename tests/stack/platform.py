@@ -41,12 +41,8 @@ def snapshot_worktree(destination: Path, *, commit: bool = False) -> Path:
             shutil.copy2(REPO_ROOT / name, destination / name)
     if commit:
         git = ["git", "-c", "user.name=CI test", "-c", "user.email=ci@example.org"]
-        for args in (
-            ["init", "-q", "-b", "main"],
-            ["add", "-A"],
-            ["commit", "-q", "-m", "snapshot"],
-        ):
-            subprocess.run([*git, *args], cwd=destination, check=True)
+        for args in ("init -q -b main", "add -A", "commit -q -m snapshot"):
+            subprocess.run([*git, *args.split()], cwd=destination, check=True)
     return destination
 
 
