@@ -6,10 +6,8 @@ and ``administration add`` add an administration, ``validate`` checks the worksp
 command has ``--help``; the long steps print a progress line on stdout, a failure one line on
 stderr (:class:`CliError`).
 
-The preparation and the validation run in subprocesses whose working directory and
-``PYTHONPATH`` are the repository, so that the code of that repository (not the installed one)
-builds the definitions. What stays hand-written is the git and dbt glue, which no library
-offers.
+What stays hand-written is the git and dbt glue, which no library offers; the preparation and
+the validation run with the code of the repository they change (:func:`run_in_repo`).
 """
 
 from __future__ import annotations
@@ -293,8 +291,7 @@ def list_command(repo: RepoOption) -> None:
             kind = "submodule" if is_submodule(repo, path) else "directory"
         if kind == "submodule":
             try:
-                directory = checked_out_submodule(repo, path)
-                version = git(directory, "describe", "--tags", "--always")
+                version = git(checked_out_submodule(repo, path), "describe", "--tags", "--always")
             except CliError:
                 version = "not checked out"
         typer.echo(f"{location.name:<16} {path:<34} {kind:<10} {version}")

@@ -33,12 +33,11 @@ DEFAULT_SITE_DIR = REPO_ROOT / ".local" / "dbt_docs"
 def generate_project_docs(location: CodeLocation, site_dir: Path) -> Path:
     """Write ``<site_dir>/<dbt project>/index.html``; raise ``CalledProcessError`` if dbt fails."""
     with tempfile.TemporaryDirectory() as scratch:  # warehouse, lake root and target path
-        env = {**os.environ, WAREHOUSE_DIR_ENV: scratch, LAKE_ROOT_ENV: scratch}
         command = ["docs", "generate", "--static", "--empty-catalog", "--target-path", scratch]
         subprocess.run(
             [dbt_executable(), *command, "--profiles-dir", "."],
             cwd=location.dbt_project_dir,
-            env=env,
+            env={**os.environ, WAREHOUSE_DIR_ENV: scratch, LAKE_ROOT_ENV: scratch},
             capture_output=True,
             text=True,
             check=True,

@@ -7,8 +7,6 @@ dagster-dbt's preparer (``dbt deps`` if needed, ``dbt parse`` with the platform'
 target and ``--vars``, as the runs use them, so that each run keeps dbt's partial parsing), side
 by side (each project writes only its own ``target/``); so only ``dagster dev`` parses dbt
 projects at load time. Unchanged projects cost no import of Dagster nor dbt: well under a second.
-A name that is not a registered location raises ``KeyError``; a project dbt cannot parse raises
-``dagster_dbt.errors.DagsterDbtCliRuntimeError``.
 """
 
 import sys

@@ -122,7 +122,6 @@ def run_dbt(location: CodeLocation, args: Sequence[str], *, capture: bool = Fals
         env=env,
         stdout=subprocess.PIPE if capture else None,
         text=True,
-        check=False,
     )
     if result.returncode != 0:
         detail = f":\n{result.stdout}" if capture else ""
@@ -149,13 +148,9 @@ def save_state(destination: Path) -> None:
 
 
 def download_state(
-    destination: Path,
-    *,
-    job: str = STATE_JOB,
-    ref: str = "main",
-    environ: Mapping[str, str] | None = None,
+    destination: Path, *, ref: str = "main", environ: Mapping[str, str] = os.environ
 ) -> bool:
-    """Extract the artifact of the last ``job`` of ``ref`` into ``destination``; tell if found.
+    """Extract the last :data:`STATE_JOB` artifact of ``ref`` into ``destination``; tell if found.
 
     ``GET $CI_API_V4_URL/projects/$CI_PROJECT_ID/jobs/artifacts/<ref>/download?job=<job>`` with
     ``JOB-TOKEN: $CI_JOB_TOKEN`` (the CI variables of ``environ``, ``os.environ`` by default); the
@@ -163,13 +158,12 @@ def download_state(
     GitLab client. Returns False on HTTP 404 (no such artifact: slim CI then builds all); raises
     :class:`SlimCiError` when a CI variable is missing or the API answers another error.
     """
-    environ = os.environ if environ is None else environ
     needed = ("CI_API_V4_URL", "CI_PROJECT_ID", "CI_JOB_TOKEN")
     if missing := [name for name in needed if not environ.get(name)]:
         raise SlimCiError(f"cannot download the production manifests: {', '.join(missing)} unset")
     url = (
         f"{environ['CI_API_V4_URL'].rstrip('/')}/projects/{environ['CI_PROJECT_ID']}/jobs/artifacts/"
-        f"{urllib.parse.quote(ref, safe='')}/download?job={urllib.parse.quote(job)}"
+        f"{urllib.parse.quote(ref, safe='')}/download?job={urllib.parse.quote(STATE_JOB)}"
     )
     request = urllib.request.Request(url, headers={"JOB-TOKEN": environ["CI_JOB_TOKEN"]})
     try:
@@ -177,7 +171,7 @@ def download_state(
             archive = response.read()
     except urllib.error.HTTPError as error:
         if error.code == 404:
-            print(f"[slim_ci] no artifact of job {job!r} on {ref!r} (HTTP 404): full build")
+            print(f"[slim_ci] no artifact of job {STATE_JOB!r} on {ref!r} (HTTP 404): full build")
             return False
         raise SlimCiError(f"cannot download {url}: HTTP {error.code} {error.reason}") from error
     with zipfile.ZipFile(io.BytesIO(archive)) as zipped, tempfile.TemporaryDirectory() as tmp:
@@ -232,10 +226,9 @@ def execute(plan: ProjectPlan) -> None:
     """
     (DEFAULT_LOCAL_LAKE / "marts" / plan.location.dbt_project).mkdir(parents=True, exist_ok=True)
     DEFAULT_WAREHOUSE_DIR.mkdir(parents=True, exist_ok=True)
-    nodes = plan.selected + plan.parents
     entries = [
         entry
-        for node in nodes
+        for node in plan.selected + plan.parents
         if node["resource_type"] == "source"
         for entry in resource_meta(node).get("raw_files") or []
     ]

@@ -25,6 +25,7 @@ Hand-written because no library fills marked blocks of YAML, TOML and properties
 """
 
 import argparse
+import json
 import re
 import sys
 from collections.abc import Callable
@@ -60,18 +61,11 @@ def code_server_host(location: CodeLocation) -> str:
 
 def local_workspace() -> dict[str, Any]:
     """Return the local workspace: one ``python_module`` entry per location."""
-    return {
-        "load_from": [
-            {
-                "python_module": {
-                    "module_name": location.module,
-                    "location_name": location.name,
-                    "working_directory": ".",
-                }
-            }
-            for location in LOCATIONS
-        ]
-    }
+    entries = [
+        {"module_name": location.module, "location_name": location.name, "working_directory": "."}
+        for location in LOCATIONS
+    ]
+    return {"load_from": [{"python_module": entry} for entry in entries]}
 
 
 def grpc_workspace(
@@ -87,18 +81,11 @@ def grpc_workspace(
     Returns:
         The workspace as a dictionary, ready for ``yaml.safe_dump``.
     """
-    return {
-        "load_from": [
-            {
-                "grpc_server": {
-                    "host": host(location),
-                    "port": port(location),
-                    "location_name": location.name,
-                }
-            }
-            for location in LOCATIONS
-        ]
-    }
+    entries = [
+        {"host": host(location), "port": port(location), "location_name": location.name}
+        for location in LOCATIONS
+    ]
+    return {"load_from": [{"grpc_server": entry} for entry in entries]}
 
 
 def render(workspace: dict[str, Any]) -> str:
@@ -127,22 +114,15 @@ def codeowners() -> str:
 
 def code_servers() -> str:
     """Return the compose services of the code servers; data_platform's builds the image."""
-    services = []
-    for location in LOCATIONS:
-        build = "    build: {context: ., dockerfile: Dockerfile}\n"
-        services.append(
-            f"  {code_server_host(location)}:\n    <<: *code-server\n"
-            + (build if location.identifier == PLATFORM else "")
-            + '    command: ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000",\n'
-            + f'              "-m", "{location.module}", "--location-name", "{location.name}",\n'
-            + '              "--log-format", "${DATA_PLATFORM_LOG_FORMAT:-colored}"]\n'
-        )
-    return "".join(services)
-
-
-def quoted_names() -> str:
-    """Return the Python packages of the locations as a TOML list: ``["data_platform", ...]``."""
-    return "[" + ", ".join(f'"{location.name}"' for location in LOCATIONS) + "]"
+    build = "    build: {context: ., dockerfile: Dockerfile}\n"
+    return "".join(
+        f"  {code_server_host(location)}:\n    <<: *code-server\n"
+        + (build if location.identifier == PLATFORM else "")
+        + '    command: ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000",\n'
+        + f'              "-m", "{location.module}", "--location-name", "{location.name}",\n'
+        + '              "--log-format", "${DATA_PLATFORM_LOG_FORMAT:-colored}"]\n'
+        for location in LOCATIONS
+    )
 
 
 BLOCKS: dict[Path, dict[str, Callable[[], str]]] = {
@@ -165,8 +145,9 @@ BLOCKS: dict[Path, dict[str, Callable[[], str]]] = {
         ),
     },
     REPO_ROOT / "pyproject.toml": {
-        "packages": lambda: f"packages = {quoted_names()}\n",
-        "coverage": lambda: f"source_pkgs = {quoted_names()}\n",
+        # The Python packages of the locations, as a TOML list (JSON's, for these names).
+        "packages": lambda: f"packages = {json.dumps([loc.name for loc in LOCATIONS])}\n",
+        "coverage": lambda: f"source_pkgs = {json.dumps([loc.name for loc in LOCATIONS])}\n",
     },
     REPO_ROOT / "sonar-project.properties": {
         "sources": lambda: (

@@ -230,8 +230,8 @@ fi
 exec "$@"
 """
 
-POSTGRES_DOCKERFILE = """\
-FROM {minbase}
+POSTGRES_DOCKERFILE = f"""\
+FROM {MINBASE_IMAGE}
 RUN mkdir -p /etc/postgresql-common \\
     && echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf \\
     && apt-get update \\
@@ -245,7 +245,7 @@ ENV LANG=C.UTF-8 \\
     PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
     PGDATA=/var/lib/postgresql/data
 VOLUME /var/lib/postgresql/data
-LABEL {label}
+LABEL {STANDIN_LABEL}
 ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
 STOPSIGNAL SIGINT
 EXPOSE 5432
@@ -297,8 +297,7 @@ def ensure_base_images(log: Path) -> list[str]:
             files = {"Dockerfile": dockerfile, "host-ca-bundle.crt": ca}
             build_standin(workdir, PYTHON_IMAGE, files, log)
         if POSTGRES_IMAGE in missing:
-            dockerfile = POSTGRES_DOCKERFILE.format(minbase=MINBASE_IMAGE, label=STANDIN_LABEL)
-            files = {"Dockerfile": dockerfile, "docker-entrypoint.sh": POSTGRES_ENTRYPOINT}
+            files = {"Dockerfile": POSTGRES_DOCKERFILE, "docker-entrypoint.sh": POSTGRES_ENTRYPOINT}
             build_standin(workdir, POSTGRES_IMAGE, files, log)
     return missing
 
@@ -343,8 +342,8 @@ class ComposeProject:
             return str(error)
 
 
-def write_env_file(path: Path, values: Mapping[str, str]) -> Path:
-    """Write ``NAME=value`` lines to ``path`` (mode 600) and return it.
+def write_env_file(path: Path, values: Mapping[str, str]) -> None:
+    """Write ``NAME=value`` lines to ``path`` (mode 600).
 
     Raises:
         ValueError: a value holds a newline.
@@ -353,7 +352,6 @@ def write_env_file(path: Path, values: Mapping[str, str]) -> Path:
         raise ValueError(f"newline in a value of {sorted(values)}")
     path.write_text("".join(f"{name}={value}\n" for name, value in values.items()))
     path.chmod(0o600)
-    return path
 
 
 def remove_containers_with_label(label: str) -> None:

@@ -1,12 +1,4 @@
-"""Copies of the platform for tests that must change files, and a clean environment to run them.
-
-* :func:`copy_platform`: the code and the dbt projects with their prepared manifests, enough for
-  every location to load;
-* :func:`snapshot_worktree`: the working tree as git sees it (no ignored file: no virtualenv, no
-  prepared manifest), as a fresh clone would be;
-* :func:`clean_environment`: this process's environment minus what must not leak into a nested
-  run of the platform's commands.
-"""
+"""Copies of the platform for tests that must change files, and a clean environment to run them."""
 
 import os
 import shutil
@@ -30,9 +22,10 @@ def copy_platform(destination: Path) -> Path:
 
 
 def snapshot_worktree(destination: Path, *, commit: bool = False) -> Path:
-    """Copy the working tree's tracked and untracked files (not the ignored ones) to
-    ``destination`` and return it; with ``commit``, it is also a git repository with one commit
-    on ``main`` (gitlab-ci-local reads the jobs' git context from it)."""
+    """Copy the working tree's tracked and untracked files (not the ignored ones: no virtualenv,
+    no prepared manifest, as in a fresh clone) to ``destination`` and return it; with ``commit``,
+    it is also a git repository with one commit on ``main`` (gitlab-ci-local reads the jobs' git
+    context from it)."""
     listing = ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"]
     names = subprocess.run(listing, cwd=REPO_ROOT, capture_output=True, check=True).stdout
     for name in filter(None, names.decode().split("\0")):
@@ -41,12 +34,8 @@ def snapshot_worktree(destination: Path, *, commit: bool = False) -> Path:
             shutil.copy2(REPO_ROOT / name, destination / name)
     if commit:
         git = ["git", "-c", "user.name=CI test", "-c", "user.email=ci@example.org"]
-        for args in (
-            ["init", "-q", "-b", "main"],
-            ["add", "-A"],
-            ["commit", "-q", "-m", "snapshot"],
-        ):
-            subprocess.run([*git, *args], cwd=destination, check=True)
+        for args in ("init -q -b main", "add -A", "commit -q -m snapshot"):
+            subprocess.run([*git, *args.split()], cwd=destination, check=True)
     return destination
 
 
