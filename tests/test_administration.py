@@ -195,3 +195,17 @@ def test_dbt_add_brings_a_dbt_repository_in_as_a_submodule(tmp_path):
     assert 'CodeLocation("yyy",' in (copy / "data_platform/locations.py").read_text()
     listed = in_copy(copy, "data_platform.tools.cli", "dbt", "list")
     assert "yyy_project" in listed.stdout and "submodule" in listed.stdout, listed.stdout
+
+
+def test_the_template_never_overwrites_an_existing_file(tmp_path):
+    """A file the template would write (``definitions.py`` from ``definitions.py.tmpl``) that
+    exists already stops the whole rendering before anything is written."""
+    from data_platform.tools.cli import CliError
+
+    package = tmp_path / "zz_project"
+    package.mkdir()
+    (package / "definitions.py").write_text("# the steward's own\n")
+    with pytest.raises(CliError, match="zz_project/definitions.py already exists"):
+        render_template(tmp_path, "zz", "Zz")
+    assert (package / "definitions.py").read_text() == "# the steward's own\n"
+    assert sorted(path.name for path in tmp_path.rglob("*")) == ["definitions.py", "zz_project"]

@@ -308,7 +308,10 @@ def render_template(repo: Path, code: str, name: str, under: str = "") -> None:
     """
     values = {"code": code, "name": name}
     files = {
-        source: repo / string.Template(str(source.relative_to(TEMPLATE))).substitute(values)
+        source: repo
+        / string.Template(str(source.relative_to(TEMPLATE)))
+        .substitute(values)
+        .removesuffix(".tmpl")
         for source in sorted((TEMPLATE / under).rglob("*"))
         if source.is_file()
     }
@@ -316,7 +319,6 @@ def render_template(repo: Path, code: str, name: str, under: str = "") -> None:
         if target.exists():
             raise CliError(f"{target.relative_to(repo)} already exists")
     for source, target in files.items():
-        target = target.with_name(target.name.removesuffix(".tmpl"))
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(string.Template(source.read_text()).safe_substitute(values))
 
