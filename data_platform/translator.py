@@ -18,10 +18,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+from dagster_dbt.asset_utils import default_description_fn
 
 from data_platform.automation import automation_condition
 from data_platform.environment import DBT_DOCS_URL
+from data_platform.lake import PUBLISHED_MARTS
 from data_platform.locations import CodeLocation
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -63,6 +65,56 @@ def resource_meta(dbt_resource_props: Mapping[str, Any]) -> dict[str, Any]:
     """
     config_meta = (dbt_resource_props.get("config") or {}).get("meta") or {}
     return {**(dbt_resource_props.get("meta") or {}), **config_meta}
+
+
+def published_file(dbt_resource_props: Mapping[str, Any]) -> str | None:
+    """Return where a mart's Parquet file is published, relative to the lake root.
+
+    Returns:
+        ``marts/<dbt project>/<model>.parquet`` for a model materialized ``external``
+        (dbt-duckdb writes it; :mod:`data_platform.publish` publishes it there), else ``None``.
+    """
+    config = dbt_resource_props.get("config") or {}
+    if dbt_resource_props.get("resource_type") != "model" or config.get("materialized") != (
+        "external"
+    ):
+        return None
+    project, model = dbt_resource_props["package_name"], dbt_resource_props["name"]
+    return f"{PUBLISHED_MARTS}/{project}/{model}.parquet"
+
+
+def dbt_test_description(test_props: Mapping[str, Any]) -> str:
+    """Return what a dbt test checks, in a sentence, for its asset check's description.
+
+    Args:
+        test_props: one test node of ``manifest.json``.
+
+    Returns:
+        The test's own dbt ``description`` when it has one; for a generic test, its name, column
+        and arguments (``not_null on column walk_key``); for a singular test, the comment lines
+        that open its SQL file (the project's convention) and the file. Each ends with the
+        test's severity.
+    """
+    severity = ((test_props.get("config") or {}).get("severity") or "error").lower()
+    metadata = test_props.get("test_metadata") or {}
+    if test_props.get("description"):
+        text = test_props["description"]
+    elif metadata:
+        kwargs = {k: v for k, v in (metadata.get("kwargs") or {}).items() if k != "model"}
+        column = kwargs.pop("column_name", None)
+        text = f"dbt test {metadata['name']}" + (f" on column {column}" if column else "")
+        if kwargs:
+            text += " (" + ", ".join(f"{k}: {v}" for k, v in sorted(kwargs.items())) + ")"
+    else:
+        lines = (test_props.get("raw_code") or "").splitlines()
+        comment = [
+            line.strip().removeprefix("--").strip()
+            for line in lines
+            if line.strip().startswith("--")
+        ]
+        path = test_props.get("original_file_path", "")
+        text = " ".join(comment) + f" (dbt singular test {path})" if comment else path
+    return f"{text}. Severity: {severity}."
 
 
 def layer_of(dbt_resource_props: Mapping[str, Any]) -> str:
@@ -138,14 +190,45 @@ class PlatformDbtTranslator(DagsterDbtTranslator):
         """
         return automation_condition()
 
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """Return the dbt description (or ``dbt model <name>``), without dagster-dbt's raw SQL.
+
+        The asset's page is for analysts; the SQL is one click away in the dbt docs (``dbt_docs``).
+        """
+        return str(default_description_fn(dbt_resource_props, display_raw_sql=False))
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: dg.AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> dg.AssetCheckSpec | None:
+        """Return dagster-dbt's check of a dbt test, described (:func:`dbt_test_description`)."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        test_props = manifest["nodes"][unique_id]
+        return dg.AssetCheckSpec(
+            name=spec.name,
+            asset=spec.asset_key,
+            description=dbt_test_description(test_props),
+            additional_deps=spec.additional_deps,
+            blocking=spec.blocking,
+            metadata=spec.metadata,
+            automation_condition=spec.automation_condition,
+        )
+
     def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
         """Return dbt's metadata (column schema, relation) plus the location and dbt docs link.
 
         Returns:
-            dbt's metadata, ``code_location``, ``dbt_resource_type`` and ``dbt_docs``: the URL of
-            the resource's page in the docs site (:mod:`data_platform.tools.docs_site`).
+            dbt's metadata, ``code_location``, ``dbt_resource_type``, ``dbt_docs``: the URL of
+            the resource's page in the docs site (:mod:`data_platform.tools.docs_site`), and for
+            a mart ``published_file``, its Parquet file in the lake (:func:`published_file`).
         """
         project = dbt_resource_props.get("package_name") or self.location.dbt_project
+        path = published_file(dbt_resource_props)
         return {
             **super().get_metadata(dbt_resource_props),
             "code_location": self.location.name,
@@ -153,4 +236,5 @@ class PlatformDbtTranslator(DagsterDbtTranslator):
             "dbt_docs": dg.MetadataValue.url(
                 model_docs_url(project, dbt_resource_props["unique_id"])
             ),
+            **({"published_file": dg.MetadataValue.path(path)} if path else {}),
         }

@@ -339,6 +339,33 @@ def test_every_dbt_model_has_owner_column_schema_sql_link_and_docs_link(all_defi
             assert node.metadata["dbt_docs"].url.startswith("http"), label
 
 
+def test_a_marts_page_is_written_for_analysts(all_definitions, manifests):
+    """Description without the SQL, the published Parquet file, every check described."""
+    for name, defs in all_definitions.items():
+        graph = asset_graph(defs)
+        marts = [k for k in own_keys(defs) if graph.get(k).tags.get("layer") == "marts"]
+        assert marts, name
+        for key in marts:
+            node, label = graph.get(key), f"{name}: {key.to_user_string()}"
+            assert node.description and "Raw SQL" not in node.description, label
+            assert "select" not in node.description.lower(), label
+            path = node.metadata["published_file"].path
+            assert path == f"marts/{key.path[0]}/{key.path[-1]}.parquet", label
+        singular = {
+            test["name"]: test["original_file_path"]
+            for test in manifests[name]["nodes"].values()
+            if test["resource_type"] == "test" and not test.get("test_metadata")
+        }
+        for check in graph.asset_check_keys:
+            description = graph.get_check_spec(check).description or ""
+            assert description.endswith(("Severity: error.", "Severity: warn.")), check
+            if check.name in singular:  # its opening comment, then its file
+                assert f"(dbt singular test {singular[check.name]})" in description, check
+                assert len(description) > len(singular[check.name]) + 40, check
+            else:
+                assert description.startswith("dbt test "), check
+
+
 def test_raw_and_mart_assets_have_a_freshness_policy(all_definitions):
     for name, defs in all_definitions.items():
         graph = asset_graph(defs)
