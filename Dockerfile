@@ -8,8 +8,16 @@
 # (`python -m data_platform.tools.prepare`, i.e. `dbt parse` per project), so that no container ever
 # parses a dbt project at start-up. Stage "runtime" keeps only the virtual environment and the
 # application, and runs as the unprivileged user `dagster` (uid 1000).
+#
+# The lake and warehouse folders of the containers, declared once: the manifests are prepared
+# with the --vars the runs pass (data_platform/dbt_profile.py), so that the stamp beside each
+# manifest matches at run time and dbt keeps its partial parsing.
+ARG LAKE_ROOT=/data/lake
+ARG WAREHOUSE_DIR=/data/warehouse
 
 FROM python:3.11-slim-bookworm AS build
+ARG LAKE_ROOT
+ARG WAREHOUSE_DIR
 
 # uv: no cache kept in the layer, bytecode compiled once here (the runtime user cannot write
 # __pycache__ into the root-owned venv), the base image's interpreter and never a download.
@@ -39,7 +47,9 @@ RUN uv sync --frozen --no-dev --no-install-project
 # profile).
 COPY . .
 RUN uv sync --frozen --no-dev \
-    && python -m data_platform.tools.prepare \
+    && mkdir -p "${LAKE_ROOT}" "${WAREHOUSE_DIR}" \
+    && DATA_PLATFORM_LAKE_ROOT="${LAKE_ROOT}" DATA_PLATFORM_WAREHOUSE_DIR="${WAREHOUSE_DIR}" \
+        python -m data_platform.tools.prepare \
     && python -m data_platform.tools.workspaces --check \
     && python -m data_platform.tools.docs_site build \
     && rm -rf dbt_submodules/*/logs \
@@ -51,6 +61,8 @@ RUN uv sync --frozen --no-dev \
 
 
 FROM python:3.11-slim-bookworm AS runtime
+ARG LAKE_ROOT
+ARG WAREHOUSE_DIR
 
 # The runtime user, its Dagster instance folders and the data folders. Named volumes mounted on
 # /data/lake, /data/warehouse and /opt/dagster/home/storage start as copies of these folders, so
@@ -59,9 +71,11 @@ FROM python:3.11-slim-bookworm AS runtime
 RUN groupadd --gid 1000 dagster \
     && useradd --uid 1000 --gid dagster --create-home --home-dir /home/dagster \
         --shell /usr/sbin/nologin dagster \
-    && mkdir -p /opt/dagster/home/storage /opt/dagster/docker-runs-home /data/lake /data/warehouse \
+    && mkdir -p /opt/dagster/home/storage /opt/dagster/docker-runs-home "${LAKE_ROOT}" \
+        "${WAREHOUSE_DIR}" \
     && ln -s /opt/dagster/home/storage /opt/dagster/docker-runs-home/storage \
-    && chown -R dagster:dagster /opt/dagster/home /opt/dagster/docker-runs-home /data
+    && chown -R dagster:dagster /opt/dagster/home /opt/dagster/docker-runs-home "${LAKE_ROOT}" \
+        "${WAREHOUSE_DIR}"
 
 # The code and the venv stay owned by root (read-only for the runtime user), except the target/
 # folder of each dbt project, where dagster-dbt writes each run's artefacts (owned by uid 1000
@@ -75,8 +89,8 @@ COPY --from=build /opt/dagster/instances/dagster-docker-runs.yaml \
 ENV PATH=/opt/dagster/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     DAGSTER_HOME=/opt/dagster/home \
-    DATA_PLATFORM_LAKE_ROOT=/data/lake \
-    DATA_PLATFORM_WAREHOUSE_DIR=/data/warehouse \
+    DATA_PLATFORM_LAKE_ROOT=${LAKE_ROOT} \
+    DATA_PLATFORM_WAREHOUSE_DIR=${WAREHOUSE_DIR} \
     DO_NOT_TRACK=1 \
     DBT_SEND_ANONYMOUS_USAGE_STATS=false
 

@@ -193,3 +193,17 @@ def test_the_analysts_path(platform, browser_page):
         # The list truncates the check names in the middle: count the statuses instead.
         expect(page.get_by_text(f"Checks ({len(results)})", exact=True)).to_be_visible()
         expect(page.get_by_text("Succeeded", exact=True)).to_have_count(len(results))
+
+    with step(page, "09-automation-page-lists-every-locations-sensors"):
+        page.goto(f"{url}/automation")
+        for location in LOCATIONS:
+            project = location.dbt_project
+            for sensor in (f"{project}_automation", f"{project}_raw_files"):
+                expect(page.get_by_text(sensor, exact=True).first).to_be_visible()
+        expect(page.get_by_text(f"{LOCATIONS[1].dbt_project}_daily", exact=True)).to_be_visible()
+
+    with step(page, "10-mart-shows-its-automation-condition-and-lake-file"):
+        page.goto(f"{url}/assets/{MART}")
+        expect(page.get_by_text("eager", exact=False).first).to_be_visible()
+        expect(page.get_by_text(f"marts/{MART}.parquet").first).to_be_visible()
+        expect(page.get_by_text("Raw SQL")).to_have_count(0)

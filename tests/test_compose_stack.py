@@ -258,6 +258,20 @@ def test_every_location_loads(local_stack):
     assert all(statuses[name]["loaded"] for name in NAMES), statuses
 
 
+PREPARED = (
+    "from data_platform.dbt_profile import DbtSettings, is_prepared;"
+    "from data_platform.locations import LOCATIONS;"
+    "print(sorted(l.name for l in LOCATIONS"
+    " if not is_prepared(l.dbt_project_dir, DbtSettings.from_environment(l.dbt_project))))"
+)
+
+
+def test_the_images_manifests_were_prepared_for_the_containers_lake(local_stack):
+    """The build stage prepared each manifest with the lake and warehouse the runs use, so no
+    code server re-parses at start and every run keeps dbt's partial parsing."""
+    assert exec_in(local_stack, "code-data-platform", f'python -c "{PREPARED}"').strip() == "[]"
+
+
 def test_a_queued_run_materializes_a_few_assets(local_stack):
     base = url(local_stack)
     graphql.wait_for_locations(base, NAMES, timeout=300)

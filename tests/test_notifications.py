@@ -273,11 +273,13 @@ def test_a_planted_failing_dbt_test_is_sent_to_teams_ntfy_and_email(receivers, t
             continue
     mine = [record for record in records if record.get("run_id") == run_id]
     assert mine, ran.stderr[-3000:]
-    event_types = {r.get("event_type") for r in mine}
-    assert {"STEP_FAILURE", "PIPELINE_FAILURE"} <= event_types, (
-        sorted(map(str, event_types)),
-        ran.stderr[-6000:],
-    )
+    # The run worker's own lines are whole; a step process's line longer than a pipe's atomic
+    # write (a failure's traceback) may interleave with them on the shared stderr, so the
+    # step's failure is read back from the run's event log in storage.
+    assert "PIPELINE_FAILURE" in {r.get("event_type") for r in mine}, ran.stderr[-6000:]
+    with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+        stored = {event.dagster_event_type for event in instance.all_logs(run_id)}
+    assert {DagsterEventType.STEP_FAILURE, DagsterEventType.RUN_FAILURE} <= stored, stored
 
     notified = probe(platform, env, "notify", "data_platform", run_id)
     assert notified.returncode == 0, notified.stderr
