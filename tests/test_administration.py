@@ -139,6 +139,19 @@ def test_validate_refuses_each_problem_naming_both_sides(tmp_path):
     (agaj / "models" / "staging" / "data_platform" / "stg_nowhere.sql").write_text(
         "select * from {{ source('data_platform', 'dim_nowhere') }}\n"
     )
+    # ... declares a column of dim_communes that data_platform's contract lacks, and reads
+    # dim_arrondissements, whose contract data_platform dropped.
+    sources.write_text(
+        sources.read_text().replace(
+            "        columns:\n", "        columns:\n          - name: not_in_contract\n", 1
+        )
+    )
+    shared = copy / "dbt_submodules" / "data_platform_dbt"
+    marts = shared / "models" / "marts" / "geography" / "_geography__models.yml"
+    text = marts.read_text()
+    start = text.index("  - name: dim_arrondissements")
+    marts.write_text(text[:start] + text[start:].replace("      access: public\n", "", 1))
+    (shared / "target" / "manifest.json").unlink()
     (agaj / "target" / "manifest.json").unlink()
     # ags asks for a hub package that is not installed, and a local one that is missing.
     (ags / "packages.yml").write_text(
@@ -156,9 +169,13 @@ def test_validate_refuses_each_problem_naming_both_sides(tmp_path):
         " dbt_packages/ and the platform fetches none; vendor it: copy the package into the"
         " repository and list it in packages.yml as `- local: <folder>`",
         "dbt_submodules/ags_dbt/packages.yml: local package ../shared is missing",
+        "agaj_project reads data_platform's mart dim_arrondissements, which is not a public"
+        " model with an enforced contract",
+        "agaj_project reads data_platform's mart dim_communes: its source declares"
+        " not_in_contract, which data_platform's contract lacks",
     ):
         assert message in result.stderr, result.stderr
-    assert "data-platform: error: 5 problem(s) in the workspace" in result.stderr
+    assert "data-platform: error: 7 problem(s) in the workspace" in result.stderr
 
 
 def test_dbt_add_brings_a_dbt_repository_in_as_a_submodule(tmp_path):

@@ -9,7 +9,11 @@ wrong between them or between a location and its registration. :func:`problems` 
   ``local:`` folder that does not exist, or a hub or git package not installed in
   ``dbt_packages/`` (the platform runs no ``dbt deps`` against the network);
 * an asset key defined by two locations;
-* a source with ``meta.published_by`` whose mart no location defines.
+* a source with ``meta.published_by`` whose mart no location defines;
+* a mart read by another location that is not a public model with an enforced contract
+  (``access: public``, ``contract: {enforced: true}``), or a column the reader's source
+  declares that the contract lacks: the columns and types between locations are explicit, and
+  the publisher's build fails, not the reader's, when they change.
 
 It reads the prepared manifests (it prepares those missing) and builds each location's
 definitions with the factory, as the code servers do. Hand-written because neither
@@ -18,14 +22,16 @@ Dagster nor dbt checks a workspace of several projects as a whole.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import yaml
 
 from data_platform.factory import build_location_definitions, dbt_project, prepare_manifest
-from data_platform.locations import LOCATIONS
+from data_platform.locations import LOCATIONS, get_location
 from data_platform.settings import REPO_ROOT
 
 VENDOR_HINT = (
@@ -95,6 +101,47 @@ def asset_problems() -> list[str]:
     return found
 
 
+def contract_problems(manifests: dict[str, dict[str, Any]]) -> list[str]:
+    """Return the marts read across locations without a public model's enforced contract.
+
+    Args:
+        manifests: ``{code location name: its manifest}`` of the registered locations.
+
+    Returns:
+        One line per published mart that is not ``access: public`` with an enforced contract,
+        and per column a reader's source declares that the contract lacks. A mart no location
+        defines is :func:`asset_problems`'s to report.
+    """
+    found = []
+    by_project = {get_location(name).dbt_project: manifest for name, manifest in manifests.items()}
+    for reader, manifest in sorted(manifests.items()):
+        for source in manifest.get("sources", {}).values():
+            meta = {**(source.get("meta") or {}), **(source.get("config") or {}).get("meta", {})}
+            publisher = meta.get("published_by")
+            model = (
+                by_project.get(publisher or "", {})
+                .get("nodes", {})
+                .get(f"model.{publisher}.{source['name']}")
+            )
+            if model is None:
+                continue
+            shown = f"{reader} reads {publisher}'s mart {source['name']}"
+            if model.get("access") != "public" or not model["contract"].get("enforced"):
+                found.append(
+                    f"{shown}, which is not a public model with an enforced contract: set"
+                    f" access: public and contract: {{enforced: true}} (every column with its"
+                    f" data_type) in {publisher}'s {model['original_file_path']} properties"
+                )
+                continue
+            missing = sorted(set(source.get("columns") or {}) - set(model.get("columns") or {}))
+            if missing:
+                found.append(
+                    f"{shown}: its source declares {', '.join(missing)}, which {publisher}'s"
+                    f" contract lacks"
+                )
+    return found
+
+
 def problems() -> list[str]:
     """Return every problem of the workspace, one line each; empty when it is sound.
 
@@ -108,4 +155,9 @@ def problems() -> list[str]:
                 prepare_manifest(location.name)
             except Exception as error:  # noqa: BLE001  # reported with the other problems
                 found.append(f"dbt parse of {location.dbt_project_dir.name} failed: {error}")
-    return found + asset_problems()
+    manifests = {}
+    for location in LOCATIONS:
+        path = dbt_project(location.name).manifest_path
+        if path.exists():
+            manifests[location.name] = json.loads(path.read_text())
+    return found + asset_problems() + contract_problems(manifests)
