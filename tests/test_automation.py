@@ -308,6 +308,9 @@ def automation_on(process_stack) -> Iterator[list[tuple[str, str]]]:
 def test_a_changed_raw_file_is_rebuilt_downstream_by_runs_nobody_launched(
     process_stack, automation_on, monkeypatch
 ):
+    from tests.stack import graphql
+    from tests.stack.processes import wait_until
+
     url, started = process_stack.url, time.time()
     for name, value in process_stack.postgres.dagster_env().items():
         monkeypatch.setenv(name, value)
@@ -369,7 +372,27 @@ def test_a_changed_raw_file_is_rebuilt_downstream_by_runs_nobody_launched(
         ran = instance.get_runs(dg.RunsFilter(created_after=_utc(started)))
         for run in ran:
             assert set(run.asset_selection or ()) <= downstream, run.asset_selection
+    # The daemon evaluates the freshness policies: the marts just rebuilt are fresh.
+    marts = sorted(key for key in downstream if graph.get(key).freshness_policy is not None)
+    assert marts, "no rebuilt asset has a freshness policy"
+    statuses: dict[str, str] = {}
+
+    def all_fresh() -> bool:
+        for key in marts:
+            node = graphql.query(url, FRESHNESS_QUERY, {"key": {"path": key.path}})
+            info = node["assetNodeOrError"]["freshnessStatusInfo"] or {}
+            statuses[key.to_user_string()] = info.get("freshnessStatus", "NONE")
+        return set(statuses.values()) == {"HEALTHY"}
+
+    try:
+        wait_until(all_fresh, 180, "freshness of the rebuilt marts", interval=5)
+    except TimeoutError as error:
+        raise AssertionError(f"{error}: {statuses}") from error
     assert lake_file.read_text(encoding="utf-8") == changed_copy(original)
+
+
+FRESHNESS_QUERY = """query ($key: AssetKeyInput!) { assetNodeOrError(assetKey: $key) {
+  ... on AssetNode { freshnessStatusInfo { freshnessStatus } } } }"""
 
 
 def upload(path: Path, text: str) -> None:
