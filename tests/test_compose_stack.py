@@ -17,7 +17,6 @@ reason, unless ``PLATFORM_REQUIRE_DOCKER=1`` (CI), which makes that a failure.
 import json
 import os
 import secrets
-import shlex
 import time
 import urllib.request
 from pathlib import Path
@@ -38,7 +37,7 @@ from tests.stack.docker_harness import (
     run,
     write_env_file,
 )
-from tests.stack.processes import free_port
+from tests.stack.processes import free_port, wait_until
 
 pytestmark = [pytest.mark.containers, pytest.mark.xdist_group("compose")]
 
@@ -319,11 +318,23 @@ def test_docker_runs_profile_gives_each_run_its_own_container(docker_runs_stack)
     assert "dagster-daemon" not in services
     base = url(project)
     graphql.wait_for_locations(base, NAMES, timeout=300)
+    launched = int(time.time())
     run_id = graphql.launch_location_run(base, LOCATION, SELECTION)
     status = graphql.wait_for_run(base, run_id, timeout=RUN_TIMEOUT)
     assert status == "SUCCESS", f"run {run_id}: {status}\n{project.logs()}"
-    worker = run(
-        ["docker", "ps", "--all", "--filter", f"label=dagster/run_id={run_id}", "--format",
-         "{{.Image}} {{.Label \"fwb-data-platform.stack\"}}"]
-    ).stdout.split()  # fmt: skip
-    assert worker == [f"{IMAGE_REPOSITORY}:{IMAGE_TAG}", project.name], shlex.join(worker)
+    # The run's own container, read from the engine's events: it is removed once the run ended
+    # (auto_remove), so `docker ps --all` may no longer list it.
+    image, stack = f"{IMAGE_REPOSITORY}:{IMAGE_TAG}", project.name
+
+    def lifecycle() -> list[str] | None:
+        events = run(
+            ["docker", "events", "--since", str(launched), "--until", str(int(time.time()) + 1),
+             "--filter", "type=container", "--filter", f"label=dagster/run_id={run_id}",
+             "--format", '{{.Action}} {{.Actor.Attributes.image}}'
+             ' {{index .Actor.Attributes "fwb-data-platform.stack"}}']
+        ).stdout.splitlines()  # fmt: skip
+        return events if f"destroy {image} {stack}" in events else None
+
+    events = wait_until(lifecycle, 120, f"the removal of run {run_id}'s container", interval=5)
+    assert f"create {image} {stack}" in events, events
+    assert f"start {image} {stack}" in events, events
