@@ -136,17 +136,35 @@ class DbtSettings:
     warehouse: Path
 
     @classmethod
-    def from_environment(cls, dbt_project_name: str) -> DbtSettings:
-        """Return the settings of ``DATA_PLATFORM_LAKE_ROOT`` and ``_WAREHOUSE_DIR`` now.
+    def of(cls, dbt_project_name: str, lake_root: str, warehouse_dir: str) -> DbtSettings:
+        """Return the settings of a lake root and a warehouse folder as users write them.
+
+        The one rule from the two settings to dbt's target and ``--vars``, used when a location
+        loads (:meth:`from_environment`) and when a run starts
+        (:meth:`data_platform.settings.PlatformStorage.dbt_settings`): the same values give the
+        same settings, so a run keeps the manifest's partial parsing.
+
+        Args:
+            dbt_project_name: ``name:`` of the dbt project, e.g. ``ags``.
+            lake_root: a local folder or an ``abfs://`` URL; empty: the default lake.
+            warehouse_dir: the folder of the DuckDB files; empty: the default warehouse.
 
         Raises:
             data_platform.lake.LakeError: the lake root is not a usable path or URL.
         """
         return cls(
-            dbt_project_name,
-            parse_lake_root(os.environ.get(LAKE_ROOT.name) or None),
-            warehouse_path(os.environ.get(WAREHOUSE_DIR.name, "")),
+            dbt_project_name, parse_lake_root(lake_root or None), warehouse_path(warehouse_dir)
         )
+
+    @classmethod
+    def from_environment(cls, dbt_project_name: str) -> DbtSettings:
+        """Return the settings of ``DATA_PLATFORM_LAKE_ROOT`` and ``_WAREHOUSE_DIR`` now (``of``).
+
+        Raises:
+            data_platform.lake.LakeError: the lake root is not a usable path or URL.
+        """
+        lake_root, warehouse_dir = (os.environ.get(v.name, "") for v in (LAKE_ROOT, WAREHOUSE_DIR))
+        return cls.of(dbt_project_name, lake_root, warehouse_dir)
 
     @property
     def target(self) -> str:

@@ -90,7 +90,7 @@ class PlatformStorage(dg.ConfigurableResource):  # type: ignore[type-arg]  # gen
         Raises:
             data_platform.lake.LakeError: the lake root is not a usable path or URL.
         """
-        return DbtSettings(dbt_project_name, self.lake(), self.warehouse())
+        return DbtSettings.of(dbt_project_name, self.lake_root, self.warehouse_dir)
 
     def dbt_arguments(self, dbt_project_name: str) -> list[str]:
         """Make the lake and the warehouse ready for a dbt run and return dbt's arguments.
