@@ -27,7 +27,7 @@ from data_platform.dbt_profile import (
 )
 from data_platform.freshness import apply_freshness_policies
 from data_platform.health import check_instance_environment
-from data_platform.lake import PUBLISHED_MARTS
+from data_platform.lake import PUBLISHED_MARTS, mart_parts
 from data_platform.locations import LOCATIONS, CodeLocation, get_location
 from data_platform.notifications import NotificationChannels
 from data_platform.publish import external_marts, publish_tested_marts
@@ -188,7 +188,7 @@ def check_published_upstream(
     missing = []
     for dep in sorted(upstream, key=lambda key: key.to_user_string()):
         publisher, table = dep.path
-        published = (PUBLISHED_MARTS, publisher, f"{table}.parquet")
+        published = mart_parts(PUBLISHED_MARTS, publisher, table)
         if not lake.filesystem.exists(lake.fs_path(*published)):
             builder = publishers[publisher]
             missing.append(

@@ -288,6 +288,19 @@ copied from there to :data:`PUBLISHED_MARTS` only once its error-severity tests 
 (write, audit, publish: :mod:`data_platform.publish`)."""
 
 
+def mart_parts(folder: str, dbt_project_name: str, model: str) -> tuple[str, str, str]:
+    """Return the parts of a mart's Parquet file below the lake root.
+
+    The one naming rule of the marts' files, e.g. ``("marts", "ags", "fct_walks.parquet")``.
+
+    Args:
+        folder: :data:`PUBLISHED_MARTS` or :data:`STAGED_MARTS`.
+        dbt_project_name: the dbt project, e.g. ``ags``.
+        model: the mart model's name (dbt-duckdb names the file after it).
+    """
+    return (folder, dbt_project_name, f"{model}.parquet")
+
+
 def mart_file(lake: Lake, folder: str, dbt_project_name: str, model: str) -> str:
     """Return the lake path of a mart's Parquet file in ``folder``.
 
@@ -300,7 +313,7 @@ def mart_file(lake: Lake, folder: str, dbt_project_name: str, model: str) -> str
     Returns:
         A local path or an ``abfs://`` URL.
     """
-    return lake.path(folder, dbt_project_name, f"{model}.parquet")
+    return lake.path(*mart_parts(folder, dbt_project_name, model))
 
 
 def publish_file(lake: Lake, source: str, destination: str) -> None:

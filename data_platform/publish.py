@@ -19,7 +19,14 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator
 
-from data_platform.lake import PUBLISHED_MARTS, STAGED_MARTS, Lake, mart_file, publish_file
+from data_platform.lake import (
+    PUBLISHED_MARTS,
+    STAGED_MARTS,
+    Lake,
+    mart_file,
+    mart_parts,
+    publish_file,
+)
 
 
 def external_marts(
@@ -37,8 +44,20 @@ def external_marts(
     return {
         translator.get_asset_key(node): node["name"]
         for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["config"].get("materialized") == "external"
+        if is_external_mart(node)
     }
+
+
+def is_external_mart(dbt_resource_props: Mapping[str, Any]) -> bool:
+    """Tell whether a dbt node is a mart published to the lake.
+
+    That is a model materialized ``external``: dbt-duckdb writes it as a Parquet file.
+    """
+    config = dbt_resource_props.get("config") or {}
+    return bool(
+        dbt_resource_props.get("resource_type") == "model"
+        and config.get("materialized") == "external"
+    )
 
 
 def blocking_checks(context: dg.AssetExecutionContext) -> dict[dg.AssetKey, set[str]]:
@@ -110,5 +129,5 @@ def publish_tested_marts(
             model = marts[key]
             destination = mart_file(lake, PUBLISHED_MARTS, dbt_project_name, model)
             publish_file(lake, mart_file(lake, STAGED_MARTS, dbt_project_name, model), destination)
-            shown = lake.display(PUBLISHED_MARTS, dbt_project_name, f"{model}.parquet")
+            shown = lake.display(*mart_parts(PUBLISHED_MARTS, dbt_project_name, model))
             context.log.info(f"Mart {key.to_user_string()} published: {shown}")

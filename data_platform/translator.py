@@ -23,8 +23,9 @@ from dagster_dbt.asset_utils import default_description_fn
 
 from data_platform.automation import automation_condition
 from data_platform.environment import DBT_DOCS_URL
-from data_platform.lake import PUBLISHED_MARTS
+from data_platform.lake import PUBLISHED_MARTS, mart_parts
 from data_platform.locations import CodeLocation
+from data_platform.publish import is_external_mart
 
 LAYERS = ("staging", "intermediate", "marts")
 
@@ -74,13 +75,10 @@ def published_file(dbt_resource_props: Mapping[str, Any]) -> str | None:
         ``marts/<dbt project>/<model>.parquet`` for a model materialized ``external``
         (dbt-duckdb writes it; :mod:`data_platform.publish` publishes it there), else ``None``.
     """
-    config = dbt_resource_props.get("config") or {}
-    if dbt_resource_props.get("resource_type") != "model" or config.get("materialized") != (
-        "external"
-    ):
+    if not is_external_mart(dbt_resource_props):
         return None
     project, model = dbt_resource_props["package_name"], dbt_resource_props["name"]
-    return f"{PUBLISHED_MARTS}/{project}/{model}.parquet"
+    return "/".join(mart_parts(PUBLISHED_MARTS, project, model))
 
 
 def dbt_test_description(test_props: Mapping[str, Any]) -> str:
@@ -208,16 +206,7 @@ class PlatformDbtTranslator(DagsterDbtTranslator):
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
         if spec is None or spec.description:
             return spec
-        test_props = manifest["nodes"][unique_id]
-        return dg.AssetCheckSpec(
-            name=spec.name,
-            asset=spec.asset_key,
-            description=dbt_test_description(test_props),
-            additional_deps=spec.additional_deps,
-            blocking=spec.blocking,
-            metadata=spec.metadata,
-            automation_condition=spec.automation_condition,
-        )
+        return spec._replace(description=dbt_test_description(manifest["nodes"][unique_id]))
 
     def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
         """Return dbt's metadata (column schema, relation) plus the location and dbt docs link.

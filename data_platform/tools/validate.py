@@ -33,6 +33,7 @@ import yaml
 from data_platform.factory import build_location_definitions, dbt_project, prepare_manifest
 from data_platform.locations import LOCATIONS, get_location
 from data_platform.settings import REPO_ROOT
+from data_platform.translator import resource_meta
 
 VENDOR_HINT = (
     "vendor it: copy the package into the repository and list it in packages.yml as"
@@ -116,8 +117,7 @@ def contract_problems(manifests: dict[str, dict[str, Any]]) -> list[str]:
     by_project = {get_location(name).dbt_project: manifest for name, manifest in manifests.items()}
     for reader, manifest in sorted(manifests.items()):
         for source in manifest.get("sources", {}).values():
-            meta = {**(source.get("meta") or {}), **(source.get("config") or {}).get("meta", {})}
-            publisher = meta.get("published_by")
+            publisher = resource_meta(source).get("published_by")
             model = (
                 by_project.get(publisher or "", {})
                 .get("nodes", {})
