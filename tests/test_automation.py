@@ -189,8 +189,15 @@ def test_the_raw_file_sensor_requests_a_new_or_changed_file_only(
         unchanged = tick(first.cursor)
         assert unchanged.run_requests == []
 
-        lake_file.write_text(changed_copy(landed), encoding="utf-8")
-        changed = tick(unchanged.cursor)
+        # A file being written (half of it, then the whole) is requested once it has settled.
+        whole = changed_copy(landed)
+        lake_file.write_text(whole[: len(whole) // 2], encoding="utf-8")
+        half = tick(unchanged.cursor)
+        assert half.run_requests == []
+        lake_file.write_text(whole, encoding="utf-8")
+        arriving = tick(half.cursor)
+        assert arriving.run_requests == []  # not the same as at the previous tick
+        changed = tick(arriving.cursor)
         assert [request.asset_selection for request in changed.run_requests] == [[REGIONS]]
         request = changed.run_requests[0]
         assert json.loads(request.tags[ARRIVED_TAG]) == [REGIONS_FILE]

@@ -17,6 +17,7 @@ reason, unless ``PLATFORM_REQUIRE_DOCKER=1`` (CI), which makes that a failure.
 import json
 import os
 import secrets
+import subprocess
 import time
 import urllib.request
 from pathlib import Path
@@ -311,30 +312,39 @@ def test_both_profiles_at_once_are_refused_by_the_engine(local_stack):
     assert len(daemons.stdout.split()) == 1
 
 
-def test_docker_runs_profile_gives_each_run_its_own_container(docker_runs_stack):
+def test_docker_runs_profile_gives_each_run_its_own_container(docker_runs_stack, tmp_path):
     project = docker_runs_stack
     services = containers(project)
     assert services["dagster-daemon-docker-runs"]["Health"] == "healthy", services
     assert "dagster-daemon" not in services
     base = url(project)
     graphql.wait_for_locations(base, NAMES, timeout=300)
-    launched = int(time.time())
-    run_id = graphql.launch_location_run(base, LOCATION, SELECTION)
-    status = graphql.wait_for_run(base, run_id, timeout=RUN_TIMEOUT)
-    assert status == "SUCCESS", f"run {run_id}: {status}\n{project.logs()}"
-    # The run's own container, read from the engine's events: it is removed once the run ended
-    # (auto_remove), so `docker ps --all` may no longer list it.
+    # The run's own container, read from the engine's events as they happen: it is removed once
+    # the run ended (auto_remove), so `docker ps --all` may no longer list it, and the engine keeps
+    # only its last 256 events (health checks fill them), so they are not read afterwards.
     image, stack = f"{IMAGE_REPOSITORY}:{IMAGE_TAG}", project.name
-
-    def lifecycle() -> list[str] | None:
-        events = run(
-            ["docker", "events", "--since", str(launched), "--until", str(int(time.time()) + 1),
-             "--filter", "type=container", "--filter", f"label=dagster/run_id={run_id}",
+    log = tmp_path / "events.log"
+    with log.open("w") as out:
+        watcher = subprocess.Popen(
+            ["docker", "events", "--since", str(int(time.time())), "--filter", "type=container",
+             "--filter", f"label=fwb-data-platform.stack={stack}",
+             "--filter", "event=create", "--filter", "event=start", "--filter", "event=destroy",
              "--format", '{{.Action}} {{.Actor.Attributes.image}}'
-             ' {{index .Actor.Attributes "fwb-data-platform.stack"}}']
-        ).stdout.splitlines()  # fmt: skip
-        return events if f"destroy {image} {stack}" in events else None
+             ' {{index .Actor.Attributes "dagster/run_id"}}'],
+            stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        run_id = graphql.launch_location_run(base, LOCATION, SELECTION)
+        status = graphql.wait_for_run(base, run_id, timeout=RUN_TIMEOUT)
+        assert status == "SUCCESS", f"run {run_id}: {status}\n{project.logs()}"
 
-    events = wait_until(lifecycle, 120, f"the removal of run {run_id}'s container", interval=5)
-    assert f"create {image} {stack}" in events, events
-    assert f"start {image} {stack}" in events, events
+        def lifecycle() -> list[str] | None:
+            events = [line for line in log.read_text().splitlines() if line.endswith(run_id)]
+            return events if f"destroy {image} {run_id}" in events else None
+
+        events = wait_until(lifecycle, 120, f"the removal of run {run_id}'s container", interval=5,
+                            process=watcher, log=log)  # fmt: skip
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=30)
+    assert events[:2] == [f"create {image} {run_id}", f"start {image} {run_id}"], events
