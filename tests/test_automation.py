@@ -4,14 +4,17 @@ Fast tests prove the declarations (every asset's condition, each location's sens
 and job, the switch), the order the conditions request across locations (Dagster's own
 evaluator on the union of every location's assets), the raw-file sensor and the raw asset on a
 real lake folder, and the stop of a run whose upstream mart of another location is missing.
-The stack test proves it end to end: a changed raw file of the shared reference data is picked
-up by the daemon, and runs nobody launched rebuild what is downstream, location after location.
+The stack tests prove it end to end: a changed raw file of the shared reference data is picked
+up by the daemon, and runs nobody launched rebuild what is downstream, location after location;
+a delivery failing a dbt test is retried a bounded number of times, then nothing runs until the
+data changes again.
 """
 
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from unittest import mock
 
@@ -24,9 +27,10 @@ from dagster_dbt import DbtCliResource
 from data_platform import environment as env
 from data_platform.automation import AUTOMATION_MAX_RETRIES, marts_job_name
 from data_platform.factory import build_location_definitions, dbt_project
-from data_platform.locations import LOCATIONS, PLATFORM, get_location
+from data_platform.locations import LOCATIONS, PLATFORM, CodeLocation, get_location
 from data_platform.raw import ARRIVED_TAG
 from data_platform.settings import LAKE_ROOT_ENV, OPEN_DATA_DIR, PlatformStorage
+from tests.stack.processes import wait_until
 
 pytestmark = [pytest.mark.usefixtures("prepared_manifests")]
 
@@ -287,27 +291,32 @@ def wait_for_ticks(url: str, location: str, sensor: str, after: float, count: in
     raise TimeoutError(f"{sensor}: fewer than {count} ticks in 300 s")
 
 
-@pytest.fixture
-def automation_on(process_stack) -> Iterator[list[tuple[str, str]]]:
-    """Start every location's automation and raw-file sensors in the stack, as in the UI; put
+@contextmanager
+def sensors_started(url: str, locations: Sequence[CodeLocation]) -> Iterator[None]:
+    """Start the automation and raw-file sensors of ``locations`` in the stack, as in the UI; put
     them back to their default (stopped, ``DATA_PLATFORM_AUTOMATION`` unset) afterwards."""
     from tests.stack import graphql
 
     sensors = [
         (location.name, f"{location.dbt_project}_{kind}")
-        for location in LOCATIONS
+        for location in locations
         for kind in ("automation", "raw_files")
     ]
     try:
         for location, sensor in sensors:
-            answer = graphql.query(
-                process_stack.url, START_SENSOR, {"selector": selector(location, sensor)}
-            )
+            answer = graphql.query(url, START_SENSOR, {"selector": selector(location, sensor)})
             assert answer["startSensor"]["__typename"] == "Sensor", answer
-        yield sensors
+        yield
     finally:
         for location, sensor in sensors:
-            graphql.query(process_stack.url, RESET_SENSOR, {"selector": selector(location, sensor)})
+            graphql.query(url, RESET_SENSOR, {"selector": selector(location, sensor)})
+
+
+@pytest.fixture
+def automation_on(process_stack) -> Iterator[None]:
+    """Every location's automation and raw-file sensors started (:func:`sensors_started`)."""
+    with sensors_started(process_stack.url, LOCATIONS):
+        yield
 
 
 @pytest.mark.stack
@@ -316,7 +325,6 @@ def test_a_changed_raw_file_is_rebuilt_downstream_by_runs_nobody_launched(
     process_stack, automation_on, monkeypatch
 ):
     from tests.stack import graphql
-    from tests.stack.processes import wait_until
 
     url, started = process_stack.url, time.time()
     for name, value in process_stack.postgres.dagster_env().items():
@@ -396,6 +404,91 @@ def test_a_changed_raw_file_is_rebuilt_downstream_by_runs_nobody_launched(
     except TimeoutError as error:
         raise AssertionError(f"{error}: {statuses}") from error
     assert lake_file.read_text(encoding="utf-8") == changed_copy(original)
+
+
+@pytest.mark.stack
+@pytest.mark.xdist_group("process_stack")
+def test_a_failing_dbt_test_is_retried_once_then_waits_for_new_data(process_stack, monkeypatch):
+    """A club's file delivered with one match missing fails the staging model's row count test
+    (error severity) in the run automation launches: the daemon retries that run
+    AUTOMATION_MAX_RETRIES time(s), then nothing runs while the data stays the same; the whole
+    file delivered again is picked up and rebuilt."""
+    url, started = process_stack.url, time.time()
+    for name, value in process_stack.postgres.dagster_env().items():
+        monkeypatch.setenv(name, value)
+    ags = get_location("ags_project")
+    clubs = sorted((Path(process_stack.env[LAKE_ROOT_ENV]) / CLUBS_FOLDER).glob("*.csv"))
+    club_file, original = clubs[0], clubs[0].read_text(encoding="utf-8")
+    short = original.rstrip("\n").rsplit("\n", 1)[0] + "\n"  # its last match left out
+    home = process_stack.env["DAGSTER_HOME"]
+    raw_club_matches = {dg.AssetKey(["ags", "raw", "awbb", "club_matches"])}
+
+    def dbt_runs(runs: list[dg.DagsterRun]) -> list[dg.DagsterRun]:
+        """The runs of ``runs`` that build dbt models (not the raw asset only), newest first."""
+        return [run for run in runs if run.asset_selection != raw_club_matches]
+
+    with sensors_started(url, [ags]), dg.DagsterInstance.from_config(home) as instance:
+
+        def runs_after(since: float, **filters) -> list[dg.DagsterRun]:
+            return instance.get_runs(dg.RunsFilter(created_after=_utc(since), **filters))
+
+        def check_results(run_id: str) -> dict[str, bool]:
+            """``{check name: passed}`` of the asset checks a run evaluated (its events)."""
+            records = instance.get_records_for_run(
+                run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+            ).records
+            return {
+                data.check_name: data.passed
+                for data in (r.event_log_entry.dagster_event.event_specific_data for r in records)
+            }
+
+        def settled(since: float) -> list[dg.DagsterRun] | None:
+            """The runs since ``since`` once one of them built the staging model and none is
+            queued or running any more."""
+            runs = runs_after(since)
+            built = dbt_runs(runs)
+            failed_once = [run for run in built if run.status == dg.DagsterRunStatus.FAILURE]
+            retried = [run for run in built if run.tags.get("dagster/retry_number")]
+            waiting = [run for run in runs if run.status in IN_PROGRESS]
+            if built and not waiting and (not failed_once or retried):
+                return runs
+            return None
+
+        wait_for_ticks(url, ags.name, f"{ags.dbt_project}_raw_files", started, 1)
+        upload(club_file, short)
+        runs = wait_until(lambda: settled(started), 900, "the runs of the short file", interval=5)
+        summary = runs_summary(instance, started)
+        built = dbt_runs(runs)
+        assert [run.status for run in built] == [dg.DagsterRunStatus.FAILURE] * 2, summary
+        retry, first = built  # newest first
+        assert first.tags[SENSOR_NAME_TAG] == f"{ags.dbt_project}_automation", summary
+        assert CLUB_MATCHES in first.asset_selection, summary
+        assert retry.tags["dagster/parent_run_id"] == first.run_id, summary
+        assert retry.tags["dagster/retry_number"] == str(AUTOMATION_MAX_RETRIES), summary
+        for run in built:  # each run says which dbt test failed
+            assert check_results(run.run_id).get(ROW_COUNT_TEST) is False, run.run_id
+
+        # Nothing more while the data stays the same: three evaluations of the conditions.
+        quiet = time.time()
+        wait_for_ticks(url, ags.name, f"{ags.dbt_project}_automation", quiet, 3)
+        assert runs_after(quiet) == [], runs_summary(instance, started)
+
+        # The whole file delivered again: picked up, rebuilt, the row count test passes.
+        upload(club_file, original)
+        runs = wait_until(lambda: settled(quiet), 900, "the runs of the whole file", interval=5)
+        summary = runs_summary(instance, started)
+        print(summary)
+        assert {run.status for run in runs} == {dg.DagsterRunStatus.SUCCESS}, summary
+        [rebuilt] = dbt_runs(runs)
+        assert check_results(rebuilt.run_id).get(ROW_COUNT_TEST) is True, summary
+        latest = instance.fetch_materializations(CLUB_MATCHES, limit=1).records[0]
+        assert latest.run_id == rebuilt.run_id, summary
+        assert club_file.read_text(encoding="utf-8") == original
+
+
+CLUBS_FOLDER = "raw/awbb_cpliege_matches/clubs"
+CLUB_MATCHES = dg.AssetKey(["ags", "stg_awbb__club_matches"])
+ROW_COUNT_TEST = "row_count_equals_stg_awbb__club_matches_17725"
 
 
 FRESHNESS_QUERY = """query ($key: AssetKeyInput!) { assetNodeOrError(assetKey: $key) {

@@ -1,7 +1,8 @@
 """`make dev`, the README's command that runs the platform, as an engineer runs it.
 
-One smoke test: the UI answers, every code location of ``data_platform/locations.py`` is loaded,
-and the dbt docs are served beside it. It starts ``make dev`` itself (Dagster's ``dagster dev``
+One smoke test: the UI answers, every code location of ``data_platform/locations.py`` is loaded
+with its sensors and schedules stopped (automation is off by default), and the dbt docs are
+served beside it. It starts ``make dev`` itself (Dagster's ``dagster dev``
 on the repository's ``workspace.yaml``) in a snapshot of the working tree, as a fresh clone is
 (``make dev`` installs the virtualenv, ``dagster dev`` parses each dbt project on the fly,
 without touching the manifests that the other tests read), on free ports, a throwaway Dagster
@@ -17,6 +18,7 @@ import urllib.request
 import pytest
 
 from data_platform.locations import LOCATIONS
+from data_platform.retention import purge_old_runs_schedule
 from data_platform.settings import LAKE_ROOT_ENV, WAREHOUSE_DIR_ENV
 from tests.stack import graphql
 from tests.stack.platform import clean_environment, snapshot_worktree
@@ -25,6 +27,10 @@ from tests.stack.processes import free_port, wait_for_http
 pytestmark = pytest.mark.stack
 
 NAMES = [location.name for location in LOCATIONS]
+AUTOMATIONS_QUERY = """query { workspaceOrError { ... on Workspace { locationEntries {
+  locationOrLoadError { ... on RepositoryLocation { repositories {
+    sensors { name sensorState { status } } schedules { name scheduleState { status } } } } } } } }
+  runsOrError { ... on Runs { results { runId } } } }"""
 
 
 def test_make_dev_serves_the_ui_with_every_location_and_the_dbt_docs(tmp_path, dbt_docs_site):
@@ -57,6 +63,30 @@ def test_make_dev_serves_the_ui_with_every_location_and_the_dbt_docs(tmp_path, d
         assert {name: statuses[name]["loaded"] for name in NAMES} == dict.fromkeys(NAMES, True), (
             statuses
         )
+        # Automation is off under make dev: its sensors and schedules declared, stopped; no run.
+        answer = graphql.query(url, AUTOMATIONS_QUERY)
+        states = {
+            automation["name"]: (automation.get("sensorState") or automation["scheduleState"])[
+                "status"
+            ]
+            for entry in answer["workspaceOrError"]["locationEntries"]
+            for repository in entry["locationOrLoadError"]["repositories"]
+            for automation in repository["sensors"] + repository["schedules"]
+        }
+        automations = {
+            f"{location.dbt_project}_{kind}": "STOPPED"
+            for location in LOCATIONS
+            for kind in ("automation", "raw_files", "daily")
+        }
+        assert {name: states.get(name) for name in automations} == automations, states
+        # What runs builds no data: the notification sensors (reading run statuses) and the
+        # nightly purge of old runs (data_platform/retention.py).
+        running = {name for name, status in states.items() if status == "RUNNING"}
+        maintenance = {name for name in running if name.startswith("notify_")}
+        assert running - maintenance == {purge_old_runs_schedule.name}, sorted(
+            running - maintenance
+        )
+        assert answer["runsOrError"]["results"] == []
         with urllib.request.urlopen(f"http://127.0.0.1:{docs_port}/index.html", timeout=30) as page:
             index = page.read().decode()
         for location in LOCATIONS:

@@ -2,7 +2,8 @@
 
 The stack (``tests/stack/process_stack.py``, session fixture ``process_stack``) runs on a copy of
 the session's real data, so each run here materializes a few assets to prove the plumbing: the
-run queue and the daemon, the run workers, PostgreSQL storage, a location's reload.
+run queue and the daemon, the run workers, PostgreSQL storage, a location's reload, a run
+waiting for its DuckDB pool.
 """
 
 import psycopg2
@@ -10,6 +11,7 @@ import pytest
 
 from data_platform.locations import LOCATIONS
 from tests.stack import graphql
+from tests.stack.processes import wait_until
 
 pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("process_stack")]
 
@@ -96,3 +98,36 @@ def test_a_broken_location_reports_its_error_and_reloads_once_fixed(process_stac
         graphql.reload_location(process_stack.url, "ags_project")
     statuses = graphql.wait_for_locations(process_stack.url, NAMES)
     assert all(status["loaded"] for status in statuses.values()), statuses
+
+
+SET_POOL_LIMIT = """mutation ($pool: String!, $limit: Int!) {
+  setConcurrencyLimit(concurrencyKey: $pool, limit: $limit) }"""
+
+
+def test_a_run_waiting_for_its_duckdb_pool_says_so_in_its_events(process_stack):
+    """A run whose dbt step waits for the location's DuckDB pool (another run writing) says so
+    in its own events, naming the pool; it goes on once the pool has a free slot."""
+    url, pool = process_stack.url, "duckdb_ags"
+    graphql.wait_for_locations(url, NAMES)
+    graphql.query(url, SET_POOL_LIMIT, {"pool": pool, "limit": 0})  # as if another run wrote
+    try:
+        run_id = graphql.launch_location_run(url, "ags_project", ["ags/fct_walks"])
+
+        def waiting_message() -> str | None:
+            with (
+                psycopg2.connect(**process_stack.postgres.dsn()) as connection,
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(
+                    "select event from event_logs where run_id = %s and event like %s",
+                    (run_id, f"%{pool}%"),
+                )
+                rows = cursor.fetchall()
+            return rows[0][0] if rows else None
+
+        message = wait_until(waiting_message, 300, f"run {run_id} to say it waits for {pool}")
+        assert "Step blocked by limit for pool duckdb_ags" in message, message
+        assert graphql.run_details(url, run_id)["status"] == "STARTED"
+    finally:
+        graphql.query(url, SET_POOL_LIMIT, {"pool": pool, "limit": 1})
+    assert graphql.wait_for_run(url, run_id, timeout=900) == "SUCCESS", process_stack.logs()
