@@ -267,8 +267,11 @@ def lake_raw_files(lake: Lake, patterns: Sequence[str]) -> list[str]:
 def fingerprint(lake: Lake, relative: str) -> str:
     """Return what identifies the content of one lake file, compared to detect a new version.
 
-    A local file: ``sha256:<hex>`` of its content. An ADLS blob: ``etag:<ETag>`` from fsspec's
-    ``info`` (adlfs), which Azure changes on every write; never the modification time alone.
+    A local file: ``sha256:<hex>`` of its content. An ADLS blob, from fsspec's ``info`` (adlfs):
+    ``md5:<hex>``, the blob's ``Content-MD5`` (a hash of its content, which Azure computes for a
+    blob uploaded in one request and ``azcopy --put-md5`` sets), so that the same content
+    written anew is no news; else ``etag:<ETag>``, which Azure changes on every write. Never the
+    modification time alone.
 
     Args:
         lake: the lake.
@@ -277,10 +280,10 @@ def fingerprint(lake: Lake, relative: str) -> str:
     if not lake.is_remote:
         return f"sha256:{sha256(Path(lake.path(relative)))}"
     info = lake.filesystem.info(lake.fs_path(relative))
-    etag = info.get("etag") or info.get("ETag") or ""
-    if not etag:
-        md5 = (info.get("content_settings") or {}).get("content_md5")
-        etag = bytes(md5).hex() if md5 else f"{info.get('size')}:{info.get('last_modified')}"
+    md5 = (info.get("content_settings") or {}).get("content_md5")
+    if md5:
+        return f"md5:{bytes(md5).hex()}"
+    etag = info.get("etag") or info.get("ETag") or f"{info.get('size')}:{info.get('last_modified')}"
     return f"etag:{str(etag).strip(chr(34))}"
 
 

@@ -1,16 +1,16 @@
 """The sensor that picks up new raw data: it watches each raw dataset where it arrives, the lake.
 
-``<project>_raw_files`` (one per location, :func:`raw_files_sensor`) lists, on every tick, the
-lake files matching each raw asset's ``meta.raw_files`` patterns under ``<lake>/raw/`` (a local
-folder, or the ADLS container through adlfs) and their fingerprint
-(:func:`data_platform.raw.fingerprint`: SHA-256 of the content, or the blob's ETag). A file that
-is new, or whose fingerprint differs both from the one the sensor handled last (kept in its
-cursor) and from the one the raw asset recorded when it last materialized, and is the same at two
-ticks in a row (:func:`settled_changes`: not read while being written), requests that raw asset's
-materialization, tagged with the files that arrived (the raw asset checks them in the lake
-instead of landing ``open_data/`` over them). The automation conditions then rebuild what is
-downstream, in every location. An unchanged file requests nothing; a file the raw asset landed
-itself requests nothing either.
+``<project>_raw_files`` (one per location, :func:`raw_files_sensor`) lists, on every tick, the lake
+files matching each raw asset's ``meta.raw_files`` patterns under ``<lake>/raw/`` (a local folder,
+or the ADLS container through adlfs) and their fingerprint (:func:`data_platform.raw.fingerprint`:
+SHA-256 of the content, a blob's Content-MD5 or ETag). A file that is new, or whose fingerprint
+differs both from the one the sensor handled last (kept in its cursor) and from the one the raw
+asset recorded when it last materialized, and is the same at two ticks in a row
+(:func:`settled_changes`: not read while being written), requests that raw asset's materialization,
+tagged with the files that arrived (the raw asset checks them in the lake instead of landing
+``open_data/`` over them). The automation conditions then rebuild what is downstream, in every
+location. An unchanged file requests nothing; a file the raw asset landed itself requests nothing
+either.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def raw_files_sensor(
         default_status=default_status,
         minimum_interval_seconds=interval,
         description=(
-            f"Watches the raw files of {location.name} in the lake (content hash or ETag) and"
+            f"Watches the raw files of {location.name} in the lake (by content hash) and"
             " materializes a raw asset when one of its files is new or changed."
         ),
     )

