@@ -111,7 +111,8 @@ def wait_for_run(base_url: str, run_id: str, timeout: float = 1200) -> str:
             # The webserver keeps one pooled PostgreSQL connection; when the server drops it,
             # that one answer is an OperationalError and the next query opens a new connection
             # (as the UI, polling, shows it). A database that stays away fails the wait.
-            if "OperationalError" not in str(error) or len(lost) >= DATABASE_ERRORS_TOLERATED:
+            said = f"{error} {error.__cause__}"  # the client wraps the server's answer
+            if "OperationalError" not in said or len(lost) >= DATABASE_ERRORS_TOLERATED:
                 raise
             lost.append(str(error))
             print(f"run {run_id}: the webserver lost its database connection, polling again")
