@@ -282,7 +282,7 @@ def definitions_of(location: CodeLocation, project_dir: Path) -> dg.Definitions:
     if project.preparer.using_dagster_dev():
         prepare(project, settings)
     manifest = load_manifest(location, project)
-    translator = PlatformDbtTranslator(location)
+    translator = PlatformDbtTranslator(location, project)
     marts = external_marts(manifest, translator)
     seeds_first = {
         translator.get_asset_key(manifest["nodes"][unique_id])

@@ -19,7 +19,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
-from dagster_dbt.asset_utils import default_description_fn
+from dagster_dbt.asset_utils import DAGSTER_DBT_PROJECT_METADATA_KEY, default_description_fn
 
 from data_platform.automation import automation_condition
 from data_platform.environment import DBT_DOCS_URL
@@ -136,15 +136,39 @@ class PlatformDbtTranslator(DagsterDbtTranslator):
 
     Args:
         location: the code location whose dbt project is translated.
+        project: its dbt project, for the code references of the assets (:meth:`get_asset_spec`).
     """
 
-    def __init__(self, location: CodeLocation):
+    def __init__(self, location: CodeLocation, project: DbtProject | None = None):
         super().__init__(
             settings=DagsterDbtTranslatorSettings(
                 enable_code_references=True, enable_source_tests_as_checks=True
             )
         )
         self.location = location
+        self.project = project
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        """Return dagster-dbt's asset spec, without the dbt project object in its metadata.
+
+        dagster-dbt puts the :class:`dagster_dbt.DbtProject` in every asset's metadata, which the
+        UI can only show as ``[DbtProject] (unserializable)``. It is left out; the code references
+        built from it stay. At run time dagster-dbt then finds no project in the metadata and
+        passes ``None``: the translator's own ``project`` serves, and the dbt resource runs in
+        its own ``project_dir``.
+
+        Raises:
+            dagster.DagsterInvalidDefinitionError: neither ``project`` nor the translator's own
+                project is given (code references need one).
+        """
+        spec = super().get_asset_spec(manifest, unique_id, project or self.project)
+        if DAGSTER_DBT_PROJECT_METADATA_KEY not in spec.metadata:
+            return spec
+        metadata = dict(spec.metadata)
+        del metadata[DAGSTER_DBT_PROJECT_METADATA_KEY]
+        return spec.replace_attributes(metadata=metadata)
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         """Return the asset key of a dbt model, seed or source.
