@@ -140,16 +140,6 @@ def retry_of(dsn: dict, run_id: str, timeout: float = 300) -> str:
     raise TimeoutError(f"run {run_id} was not retried within {timeout} s")
 
 
-def run_log_contains(dsn: dict, run_id: str, text: str) -> bool:
-    """Whether any event of ``run_id`` in the instance's event log contains ``text``."""
-    with psycopg2.connect(**dsn) as connection, connection.cursor() as cursor:
-        cursor.execute(
-            "select count(*) from event_logs where run_id = %s and event like %s",
-            (run_id, f"%{text}%"),
-        )
-        return cursor.fetchone()[0] > 0
-
-
 def dbt_keys(base_url: str, location_name: str) -> list[str]:
     """Return the ``a/b`` keys of the location's materializable dbt assets (no raw asset)."""
     selector = {"repositoryLocationName": location_name, "repositoryName": graphql.REPOSITORY}
@@ -185,7 +175,7 @@ def test_a_killed_run_worker_ends_its_dbt_frees_its_pool_and_its_retry_succeeds(
     assert graphql.wait_for_run(process_stack.url, retry, timeout=900) == "SUCCESS", (
         process_stack.logs()
     )
-    assert not run_log_contains(dsn, retry, "Could not set lock")
+    assert not process_stack.postgres.run_log_contains(retry, "Could not set lock")
     # Nothing lost: what the killed run did not materialize, its retry did.
     first = graphql.run_details(process_stack.url, run_id)["materialized"]
     second = graphql.run_details(process_stack.url, retry)["materialized"]

@@ -112,21 +112,12 @@ def test_a_run_waiting_for_its_duckdb_pool_says_so_in_its_events(process_stack):
     graphql.query(url, SET_POOL_LIMIT, {"pool": pool, "limit": 0})  # as if another run wrote
     try:
         run_id = graphql.launch_location_run(url, "ags_project", ["ags/fct_walks"])
-
-        def waiting_message() -> str | None:
-            with (
-                psycopg2.connect(**process_stack.postgres.dsn()) as connection,
-                connection.cursor() as cursor,
-            ):
-                cursor.execute(
-                    "select event from event_logs where run_id = %s and event like %s",
-                    (run_id, f"%{pool}%"),
-                )
-                rows = cursor.fetchall()
-            return rows[0][0] if rows else None
-
-        message = wait_until(waiting_message, 300, f"run {run_id} to say it waits for {pool}")
-        assert "Step blocked by limit for pool duckdb_ags" in message, message
+        message = f"Step blocked by limit for pool {pool}"
+        wait_until(
+            lambda: process_stack.postgres.run_log_contains(run_id, message),
+            300,
+            f"run {run_id} to say it waits for {pool}",
+        )
         assert graphql.run_details(url, run_id)["status"] == "STARTED"
     finally:
         graphql.query(url, SET_POOL_LIMIT, {"pool": pool, "limit": 1})

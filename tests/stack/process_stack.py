@@ -47,6 +47,17 @@ class PostgresServer:
         return {"host": "127.0.0.1", "port": self.port, "user": "dagster",
                 "password": self.password, "dbname": "postgres"}  # fmt: skip
 
+    def run_log_contains(self, run_id: str, text: str) -> bool:
+        """Whether any event of ``run_id`` in the instance's event log contains ``text``."""
+        import psycopg2
+
+        with psycopg2.connect(**self.dsn()) as connection, connection.cursor() as cursor:
+            cursor.execute(
+                "select count(*) from event_logs where run_id = %s and event like %s",
+                (run_id, f"%{text}%"),
+            )
+            return cursor.fetchone()[0] > 0
+
     def dagster_env(self) -> dict[str, str]:
         """Return the ``DAGSTER_POSTGRES_*`` variables read by the production ``dagster.yaml``
         (``HOST``, ``PORT``, ``USER``, ``PASSWORD``, ``DB``: the keys of :meth:`dsn`)."""
