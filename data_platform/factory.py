@@ -13,6 +13,8 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.dbt_project import DagsterDbtProjectPreparer
+from dagster_shared.record import replace
 
 from data_platform.alerting import build_notification_sensors
 from data_platform.automation import automation_definitions
@@ -41,6 +43,25 @@ class ManifestError(RuntimeError):
     """A code location's dbt manifest is missing or cannot be read."""
 
 
+class PlatformPreparer(DagsterDbtProjectPreparer):
+    """dagster-dbt's preparer, with the platform's ``--vars`` on ``dbt deps`` as on ``dbt parse``.
+
+    Stock ``dbt deps`` runs with no ``--vars``, so dagster-dbt cannot render the platform's
+    profile (its paths are vars) and logs a traceback before every preparation of a project
+    with packages (the local ``platform_utils`` of every project). Only that call changes.
+    """
+
+    def __init__(self, settings: DbtSettings) -> None:
+        """Prepare with ``settings``' ``parse`` arguments, and its ``--vars`` on ``deps``."""
+        super().__init__(prepare_project_cli_args=settings.parse_arguments())
+        self._deps_arguments = ["deps", "--quiet", *settings.vars_arguments()]
+
+    def _prepare_packages(self, project: DbtProject) -> None:
+        DbtCliResource(project_dir=project).cli(
+            self._deps_arguments, target_path=project.target_path
+        ).wait()
+
+
 def platform_dbt_project(project_dir: Path, settings: DbtSettings) -> DbtProject:
     """Return a dbt project as the platform runs it: with the platform's profile and target.
 
@@ -56,14 +77,14 @@ def platform_dbt_project(project_dir: Path, settings: DbtSettings) -> DbtProject
         OSError: the project's ``target/`` folder cannot be written.
         dagster_dbt.errors.DagsterDbtProjectNotFoundError: no such project folder.
     """
-    return DbtProject(
+    project = DbtProject(
         project_dir=project_dir,
         target_path=TARGET_PATH,
         profiles_dir=write_profile(project_dir, settings.dbt_project_name),
         profile=PROFILE,
         target=settings.target,
-        prepare_project_cli_args=settings.parse_arguments(),
     )
+    return replace(project, preparer=PlatformPreparer(settings))
 
 
 @functools.cache

@@ -72,6 +72,14 @@ def test_administration_add_creates_a_location_that_loads_and_validates(scaffold
         assert (project / name).is_file(), name
     sources = (project / "models/staging/data_platform/_data_platform__sources.yml").read_text()
     assert "published_by: data_platform" in sources and "dim_communes" in sources
+    # The columns of the shared mart it reads come from data_platform's contract (sources
+    # sync), its own tests kept; the package of shared macros and tests is declared.
+    (table,) = yaml.safe_load(sources)["sources"][0]["tables"]
+    columns = {column["name"]: column for column in table["columns"]}
+    assert columns["nis_code"]["data_type"] == "varchar"
+    assert columns["nis_code"]["data_tests"] == ["unique", "not_null"]
+    assert columns["population_2020"]["data_type"] == "bigint"
+    assert "- local: ../platform_utils" in (project / "packages.yml").read_text()
     assert (scaffolded / "open_data/zzz_exemple/communes.csv").read_text().startswith("code_nis;")
     assert (
         'location_definitions("zzz_project")'
@@ -173,9 +181,11 @@ def test_validate_refuses_each_problem_naming_both_sides(tmp_path):
         " model with an enforced contract",
         "agaj_project reads data_platform's mart dim_communes: its source declares"
         " not_in_contract, which data_platform's contract lacks",
+        "dbt_submodules/agaj_dbt/models/staging/data_platform/_data_platform__sources.yml"
+        " differs from its publishers' contracts: run `data-platform sources sync`",
     ):
         assert message in result.stderr, result.stderr
-    assert "data-platform: error: 7 problem(s) in the workspace" in result.stderr
+    assert "data-platform: error: 8 problem(s) in the workspace" in result.stderr
 
 
 def test_dbt_add_brings_a_dbt_repository_in_as_a_submodule(tmp_path):

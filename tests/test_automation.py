@@ -488,7 +488,7 @@ def test_a_failing_dbt_test_is_retried_once_then_waits_for_new_data(process_stac
 
 CLUBS_FOLDER = "raw/awbb_cpliege_matches/clubs"
 CLUB_MATCHES = dg.AssetKey(["ags", "stg_awbb__club_matches"])
-ROW_COUNT_TEST = "row_count_equals_stg_awbb__club_matches_17725"
+ROW_COUNT_TEST = "platform_utils_row_count_equals_stg_awbb__club_matches_17725"
 
 
 FRESHNESS_QUERY = """query ($key: AssetKeyInput!) { assetNodeOrError(assetKey: $key) {

@@ -15,7 +15,8 @@ from dagster._core.remote_representation.external_data import RepositorySnap
 from data_platform.factory import build_location_definitions, dbt_project
 from data_platform.locations import LOCATIONS, get_location, location_of_dbt_project
 from data_platform.settings import REPO_ROOT
-from data_platform.tools import workspaces
+from data_platform.tools import validate, workspaces
+from data_platform.translator import resource_meta
 
 # One worker builds every location's definitions once for all the tests of this module.
 pytestmark = [pytest.mark.usefixtures("prepared_manifests"), pytest.mark.xdist_group("definitions")]
@@ -128,9 +129,8 @@ def published_sources(manifest: dict[str, Any]) -> dict[str, tuple[str, str]]:
     """The sources another dbt project publishes: source ``unique_id`` -> (publisher, table)."""
     published = {}
     for unique_id, source in manifest["sources"].items():
-        meta = {**(source.get("meta") or {}), **((source.get("config") or {}).get("meta") or {})}
-        if meta.get("published_by"):
-            published[unique_id] = (meta["published_by"], source["name"])
+        if publisher := resource_meta(source).get("published_by"):
+            published[unique_id] = (publisher, source["name"])
     return published
 
 
@@ -295,6 +295,34 @@ def test_every_dbt_project_has_its_sqlfluff_hook():
         folder = location.dbt_project_dir.name
         assert hooks[f"sqlfluff-{folder}"]["args"] == [folder]
         assert hooks[f"sqlfluff-{folder}"]["files"] == f"^dbt_submodules/{folder}/"
+
+
+def test_shared_macros_and_generic_tests_are_defined_once(manifests):
+    # Every dbt project uses the local package platform_utils; no macro or generic test is a
+    # copy of another (name_key drifted when each project had its own).
+    defined: dict[str, set[str]] = {}
+    for manifest in manifests.values():
+        for macro in manifest["macros"].values():
+            if macro["package_name"] not in {"dbt", "dbt_duckdb"}:
+                defined.setdefault(macro["name"], set()).add(macro["package_name"])
+    assert {name: packages for name, packages in defined.items() if len(packages) > 1} == {}
+    assert {"test_is_nis_code", "test_row_count_equals", "name_key"} <= {
+        name for name, packages in defined.items() if packages == {"platform_utils"}
+    }
+    for location, manifest in manifests.items():
+        used = {macro for node in manifest["nodes"].values()
+                for macro in node.get("depends_on", {}).get("macros", [])}  # fmt: skip
+        assert any(macro.startswith("macro.platform_utils.") for macro in used), location
+
+
+def test_readers_sources_are_generated_from_the_publishers_contracts(manifests):
+    # data-platform sources sync wrote them: the committed files are what it writes now.
+    assert validate.source_problems(manifests) == []
+    shared = manifests["data_platform"]["nodes"]["model.data_platform.map_nis_codes"]["columns"]
+    source = manifests["agaj_project"]["sources"]["source.agaj.data_platform.map_nis_codes"]
+    assert {name: column["data_type"] for name, column in source["columns"].items()} == {
+        name: column["data_type"] for name, column in shared.items()
+    }
 
 
 def test_dagster_definitions_validate_passes_on_the_workspace(tmp_path):

@@ -50,6 +50,10 @@ administration_app = typer.Typer(
     help="The administrations: a code location and its dbt project each.", no_args_is_help=True
 )
 app.add_typer(administration_app, name="administration")
+sources_app = typer.Typer(
+    help="The sources that read the marts other locations publish.", no_args_is_help=True
+)
+app.add_typer(sources_app, name="sources")
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "administration"
 """Files of a new administration, paths and text with ``${code}`` and ``${name}`` to fill in."""
@@ -368,6 +372,10 @@ def check_workspace(repo: Path, location: CodeLocation) -> None:
         CliError: the location does not load or the workspace check fails.
     """
     prepare_and_validate(repo, location)
+    typer.echo("writing the sources of published marts (data-platform sources sync)...")
+    synced = run_in_repo(repo, "data_platform.tools.cli", "sources", "sync")
+    if synced.returncode != 0:
+        raise CliError(f"data-platform sources sync failed: {last_line(synced)}")
     typer.echo("checking the workspace (data-platform validate)...")
     checked = run_in_repo(repo, "data_platform.tools.cli", "validate")
     if checked.returncode != 0:
@@ -450,6 +458,20 @@ def validate_command() -> None:
     if found:
         raise CliError(f"{len(found)} problem(s) in the workspace (above)")
     typer.echo(f"the workspace of {len(LOCATIONS)} code locations is valid")
+
+
+@sources_app.command("sync")
+def sources_sync() -> None:
+    """Write the sources of published marts from their publishers' contracts.
+
+    In each source with meta.published_by, every table takes its description, columns and
+    data types from the publisher's model (data_platform/tools/validate.py); the tests written
+    in the reader are kept. The locations whose files changed are prepared again.
+    """
+    from data_platform.tools import validate  # Dagster and dbt: imported when it runs
+
+    for path in validate.sync_sources():
+        typer.echo(f"wrote {path.relative_to(REPO_ROOT)}")
 
 
 def main() -> None:

@@ -26,12 +26,14 @@ from pathlib import Path
 from data_platform.lake import LAKE_ROOT_ENV
 from data_platform.locations import LOCATIONS, CodeLocation
 from data_platform.settings import REPO_ROOT, WAREHOUSE_DIR_ENV, dbt_executable
+from data_platform.tools import install_dbt_packages
 
 DEFAULT_SITE_DIR = REPO_ROOT / ".local" / "dbt_docs"
 
 
 def generate_project_docs(location: CodeLocation, site_dir: Path) -> Path:
     """Write ``<site_dir>/<dbt project>/index.html``; raise ``CalledProcessError`` if dbt fails."""
+    install_dbt_packages(location.dbt_project_dir)
     with tempfile.TemporaryDirectory() as scratch:  # warehouse, lake root and target path
         command = ["docs", "generate", "--static", "--empty-catalog", "--target-path", scratch]
         subprocess.run(

@@ -43,6 +43,7 @@ from data_platform.settings import (
     WAREHOUSE_DIR_ENV,
     dbt_executable,
 )
+from data_platform.tools import install_dbt_packages
 from data_platform.translator import resource_meta
 
 TARGET_PATH = "target/slim_ci"
@@ -112,6 +113,7 @@ def run_dbt(location: CodeLocation, args: Sequence[str], *, capture: bool = Fals
     Returns the standard output when ``capture`` is set (else dbt's output streams) or ``""``;
     raises :class:`SlimCiError` when dbt fails.
     """
+    install_dbt_packages(location.dbt_project_dir)
     env = {k: v for k, v in os.environ.items() if k not in {LAKE_ROOT_ENV, WAREHOUSE_DIR_ENV}}
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     command = [dbt_executable(), *args, "--target-path", TARGET_PATH, "--profiles-dir", "."]

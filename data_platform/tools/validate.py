@@ -15,6 +15,10 @@ wrong between them or between a location and its registration. :func:`problems` 
   declares that the contract lacks: the columns and types between locations are explicit, and
   the publisher's build fails, not the reader's, when they change.
 
+* a reader's source of published marts that is not as :func:`synced_sources` writes it from
+  the publisher's manifest (``data-platform sources sync``): descriptions, columns and their
+  types come from the publisher's contract, only the reader's own tests are written by hand.
+
 It reads the prepared manifests (it prepares those missing) and builds each location's
 definitions with the factory, as the code servers do. Hand-written because neither
 Dagster nor dbt checks a workspace of several projects as a whole.
@@ -22,7 +26,7 @@ Dagster nor dbt checks a workspace of several projects as a whole.
 
 from __future__ import annotations
 
-import json
+import contextlib
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -30,7 +34,13 @@ from typing import Any
 import dagster as dg
 import yaml
 
-from data_platform.factory import build_location_definitions, dbt_project, prepare_manifest
+from data_platform.factory import (
+    ManifestError,
+    build_location_definitions,
+    dbt_project,
+    load_manifest,
+    prepare_manifest,
+)
 from data_platform.locations import LOCATIONS, get_location
 from data_platform.settings import REPO_ROOT
 from data_platform.translator import resource_meta
@@ -142,13 +152,120 @@ def contract_problems(manifests: dict[str, dict[str, Any]]) -> list[str]:
     return found
 
 
-def problems() -> list[str]:
-    """Return every problem of the workspace, one line each; empty when it is sound.
+SYNCED_HEADER = (
+    "# Descriptions and columns generated from the publishers' contracts by `data-platform"
+    " sources sync`:\n# edit only the list of tables and the tests (data_tests) read here.\n"
+)
 
-    The dbt projects are checked first; then a manifest not prepared yet is (``dbt parse``),
-    and the locations are built.
+
+class SourcesDumper(yaml.SafeDumper):
+    """YAML as dbt's style guide writes it: lists indented under their key, long text folded."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        """Indent block sequences under their key (PyYAML's default does not)."""
+        super().increase_indent(flow, False)
+
+
+SourcesDumper.add_representer(
+    str,
+    lambda dumper, text: dumper.represent_scalar(
+        "tag:yaml.org,2002:str", text, style=">" if len(text) > 80 else None
+    ),
+)
+
+
+def synced_sources(reader: str, manifests: dict[str, dict[str, Any]]) -> dict[Path, str]:
+    """Return the reader's source files of published marts as generated from their publishers.
+
+    Each table of a source with ``meta.published_by`` takes its description and its columns
+    (name, description, ``data_type``, in the contract's order) from the publisher's model of
+    the same name; the reader's ``data_tests`` of a table or column are kept, as are the
+    source's other keys. A table the publisher does not define is left as it is
+    (:func:`asset_problems` reports it).
+
+    Args:
+        reader: the reader's code location name.
+        manifests: ``{code location name: its manifest}``, the publishers' among them.
+
+    Returns:
+        ``{path of a source file: its text}``, for every file holding such a source.
     """
-    found = project_problems()
+    by_project = {get_location(name).dbt_project: manifest for name, manifest in manifests.items()}
+    folder = get_location(reader).dbt_project_dir
+    files = {
+        folder / source["original_file_path"]
+        for source in manifests[reader].get("sources", {}).values()
+        if resource_meta(source).get("published_by")
+    }
+    texts = {}
+    for path in sorted(files):
+        document: dict[str, Any] = yaml.safe_load(path.read_text()) or {}
+        for source in document.get("sources") or []:
+            publisher = resource_meta(source).get("published_by")
+            nodes = by_project.get(publisher or "", {}).get("nodes", {})
+            for table in source.get("tables") or []:
+                model = nodes.get(f"model.{publisher}.{table['name']}")
+                if model is None:
+                    continue
+                tests = {
+                    column["name"]: column.get("data_tests")
+                    for column in table.get("columns") or []
+                }
+                table["description"] = model["description"]
+                table["columns"] = [
+                    {"name": name, "description": column["description"],
+                     "data_type": column["data_type"]}
+                    | ({"data_tests": tests[name]} if tests.get(name) else {})
+                    for name, column in model["columns"].items()
+                ]  # fmt: skip
+        dumped = yaml.dump(
+            document, Dumper=SourcesDumper, sort_keys=False, allow_unicode=True, width=100
+        )
+        texts[path] = SYNCED_HEADER + dumped
+    return texts
+
+
+def source_problems(manifests: dict[str, dict[str, Any]]) -> list[str]:
+    """Return the readers' source files that differ from :func:`synced_sources`."""
+    return [
+        f"{path.relative_to(REPO_ROOT)} differs from its publishers' contracts:"
+        " run `data-platform sources sync`"
+        for reader in manifests
+        for path, text in synced_sources(reader, manifests).items()
+        if path.read_text() != text
+    ]
+
+
+def sync_sources() -> list[Path]:
+    """Write every reader's sources of published marts as :func:`synced_sources` gives them.
+
+    The manifests missing are prepared first; a location whose files changed is prepared again.
+
+    Returns:
+        The files written (those that differed).
+
+    Raises:
+        dagster_dbt.errors.DagsterDbtCliRuntimeError: ``dbt parse`` fails.
+    """
+    manifests = prepared_manifests([])
+    written: list[Path] = []
+    for reader in manifests:
+        changed = {path: text for path, text in synced_sources(reader, manifests).items()
+                   if path.read_text() != text}  # fmt: skip
+        for path, text in changed.items():
+            path.write_text(text)
+        if changed:
+            prepare_manifest(reader)
+        written += changed
+    return written
+
+
+def prepared_manifests(found: list[str]) -> dict[str, dict[str, Any]]:
+    """Return the manifests of the locations that have one, preparing those missing.
+
+    Args:
+        found: the problems so far; a ``dbt parse`` that fails is appended to it.
+    """
     for location in LOCATIONS:
         if not dbt_project(location.name).manifest_path.exists():
             try:
@@ -157,7 +274,17 @@ def problems() -> list[str]:
                 found.append(f"dbt parse of {location.dbt_project_dir.name} failed: {error}")
     manifests = {}
     for location in LOCATIONS:
-        path = dbt_project(location.name).manifest_path
-        if path.exists():
-            manifests[location.name] = json.loads(path.read_text())
-    return found + asset_problems() + contract_problems(manifests)
+        with contextlib.suppress(ManifestError):  # asset_problems says it does not load
+            manifests[location.name] = load_manifest(location, dbt_project(location.name))
+    return manifests
+
+
+def problems() -> list[str]:
+    """Return every problem of the workspace, one line each; empty when it is sound.
+
+    The dbt projects are checked first; then a manifest not prepared yet is (``dbt parse``),
+    and the locations are built.
+    """
+    found = project_problems()
+    manifests = prepared_manifests(found)
+    return found + asset_problems() + contract_problems(manifests) + source_problems(manifests)

@@ -37,7 +37,7 @@ free_text_join as (
         count(*) as matches
     from communes
     inner join {{ ref('stg_belgian_municipalities__communes') }} as yearly
-        on communes.name_key = {{ name_key('yearly.name_fr') }}
+        on communes.name_key = {{ platform_utils.name_key('yearly.name_fr') }}
     where yearly.year = 2020
     group by communes.nis_code
     having count(*) > 1

@@ -57,7 +57,9 @@ ranked as (
             partition by club_matricule
             order by
                 occurrences desc,
-                jaro_winkler_similarity({{ name_key('team_club_name') }}, replace(club_slug, '-', ' ')) desc,
+                jaro_winkler_similarity(
+                    {{ platform_utils.name_key('team_club_name') }}, replace(club_slug, '-', ' ')
+                ) desc,
                 team_club_name
         ) as name_rank
     from name_counts
@@ -70,7 +72,7 @@ final as (
         club_files.club_matricule,
         club_files.club_slug,
         ranked.team_club_name as club_name,
-        {{ name_key('ranked.team_club_name') }} as club_name_key,
+        {{ platform_utils.name_key('ranked.team_club_name') }} as club_name_key,
         club_files.file_rows,
         club_files.file_rows_in_season
     from club_files

@@ -55,7 +55,7 @@ final as (
         is_adep_sante,
         has_contact,
         record_updated_at,
-        {{ name_key('entite') }} as entite_key
+        {{ platform_utils.name_key('entite') }} as entite_key
     from unioned
 
 )

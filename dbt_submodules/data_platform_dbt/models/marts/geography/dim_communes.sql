@@ -58,14 +58,14 @@ known_names as (
 
     select
         nis_code as current_nis_code,
-        {{ name_key('name_fr') }} as name_key
+        {{ platform_utils.name_key('name_fr') }} as name_key
     from municipalities_2025
 
     union
 
     select
         nis_codes.current_nis_code,
-        {{ name_key('yearly_communes.name_fr') }} as name_key
+        {{ platform_utils.name_key('yearly_communes.name_fr') }} as name_key
     from yearly_communes
     inner join nis_codes
         on yearly_communes.nis_code = nis_codes.nis_code
@@ -87,7 +87,7 @@ final as (
         municipalities_2025.nis_code,
         municipalities_2025.name_fr,
         municipalities_2025.name_nl,
-        {{ name_key('municipalities_2025.name_fr') }} as name_key,
+        {{ platform_utils.name_key('municipalities_2025.name_fr') }} as name_key,
         left(municipalities_2025.nis_code, 2) || '000' as arrondissement_nis_code,
         municipalities_2025.province_nis_code,
         provinces.name_fr as province_name_fr,
@@ -101,7 +101,7 @@ final as (
             )
         ) as is_fwb_territory,
         population_2020.population_2020::bigint as population_2020,
-        {{ name_key('municipalities_2025.name_fr') }} in (
+        {{ platform_utils.name_key('municipalities_2025.name_fr') }} in (
             select ambiguous_name_keys.name_key from ambiguous_name_keys
         ) as is_name_key_ambiguous
     from municipalities_2025
