@@ -14,6 +14,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from dagster_dbt.dbt_project import DagsterDbtProjectPreparer
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from dagster_shared.record import replace
 
 from data_platform.alerting import build_notification_sensors
@@ -34,6 +35,7 @@ from data_platform.locations import LOCATIONS, CodeLocation, get_location
 from data_platform.notifications import NotificationChannels
 from data_platform.publish import external_marts, publish_tested_marts
 from data_platform.raw import build_raw_assets
+from data_platform.retries import TRANSIENT_RETRY, final_on
 from data_platform.settings import PlatformStorage
 from data_platform.step_process import end_with_run_worker, ending_with_step
 from data_platform.translator import PlatformDbtTranslator
@@ -218,11 +220,12 @@ def check_published_upstream(
             )
     if missing:
         raise MissingUpstreamError(
+            allow_retries=False,  # they will not appear by themselves: no retry
             description=(
                 f"{location.name}: the selected assets read upstream assets that were never"
                 " materialized: " + "; ".join(missing) + ". Materialize them in their code"
                 " location first (its job <project>_marts), then run this again."
-            )
+            ),
         )
 
 
@@ -317,6 +320,7 @@ def definitions_of(location: CodeLocation, project_dir: Path) -> dg.Definitions:
         name=f"{location.dbt_project}_dbt_assets",
         # One dbt run at a time per DuckDB file: DuckDB allows a single writer.
         pool=f"duckdb_{location.dbt_project}",
+        retry_policy=TRANSIENT_RETRY,
     )
     def _dbt_assets(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, storage: PlatformStorage
@@ -343,11 +347,12 @@ def definitions_of(location: CodeLocation, project_dir: Path) -> dg.Definitions:
                 )
 
         build = ["build", "--exclude-resource-type", "unit_test", *storage_arguments]
-        if seeds_first and seeds_first & context.selected_asset_keys:
-            # Some models read seeds through a source, which dbt does not order: seeds first.
-            yield from run_dbt(["seed", *storage_arguments])
-            build += ["--exclude-resource-type", "seed"]
-        yield from run_dbt(build)
+        with final_on(DagsterDbtCliRuntimeError):  # a model or a test failed: not retried
+            if seeds_first and seeds_first & context.selected_asset_keys:
+                # Some models read seeds through a source, which dbt does not order: seeds first.
+                yield from run_dbt(["seed", *storage_arguments])
+                build += ["--exclude-resource-type", "seed"]
+            yield from run_dbt(build)
 
     raw_assets = build_raw_assets(manifest, translator, location)
     raw_patterns = {

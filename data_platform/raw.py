@@ -33,6 +33,7 @@ import dagster as dg
 
 from data_platform.lake import Lake, LakeError, redact
 from data_platform.locations import CodeLocation
+from data_platform.retries import TRANSIENT_RETRY, final_on
 from data_platform.settings import OPEN_DATA_DIR, PlatformStorage
 from data_platform.translator import PlatformDbtTranslator, resource_meta
 
@@ -375,55 +376,71 @@ def _raw_asset(
         ).strip(),
         metadata={"raw_files": patterns, "code_location": location.name},
         automation_condition=translator.get_automation_condition(source),
+        retry_policy=TRANSIENT_RETRY,
     )
     def _land(
         context: dg.AssetExecutionContext, storage: PlatformStorage
     ) -> dg.MaterializeResult[None]:
-        lake = storage.lake()
-        files = resolve_raw_files(entries)
-        event = context.instance.get_latest_materialization_event(key)
-        materialization = event.asset_materialization if event else None
-        landed_before = recorded(materialization, "open_data_sha256")
-        digests = {path: sha256(path) for path in files}
-        lake_files = set(lake_raw_files(lake, patterns))
-        # A file already landed from this version of open_data is left as the lake holds it: a
-        # newer version that arrived in the lake (raw-file sensor) is checked, not overwritten.
-        # Files the raw-file sensor saw arrive are checked as they are, whatever open_data holds.
-        arrived = set(json.loads(context.run.tags.get(ARRIVED_TAG, "[]")))
-        kept = {
-            relative
-            for relative in lake_files
-            if relative in arrived
-            or OPEN_DATA_DIR / relative.removeprefix("raw/") not in files
-            or landed_before.get(relative.removeprefix("raw/"))
-            == digests[OPEN_DATA_DIR / relative.removeprefix("raw/")]
-        }
-        to_land = {
-            path: declared
-            for path, declared in files.items()
-            if f"raw/{path.relative_to(OPEN_DATA_DIR).as_posix()}" not in kept
-        }
-        records = {relative: check_lake_file(lake, relative, entries) for relative in sorted(kept)}
-        if to_land:
-            records.update(land_files(to_land, OPEN_DATA_DIR, lake))
-        context.log.info(
-            f"Landed {len(to_land)} file(s) from open_data/ in {lake.display('raw')};"
-            f" checked {len(kept)} the lake already held"
-        )
-        return dg.MaterializeResult(
-            metadata={
-                "files": len(records),
-                "records": sum(records.values()),
-                "records_per_file": dg.MetadataValue.json(records),
-                "lake_path": dg.MetadataValue.path(
-                    lake.display("raw", Path(patterns[0]).parent.as_posix())
-                ),
-                "kept_from_lake": dg.MetadataValue.json(sorted(kept)),
-                "open_data_sha256": dg.MetadataValue.json(
-                    {path.relative_to(OPEN_DATA_DIR).as_posix(): d for path, d in digests.items()}
-                ),
-                "fingerprints": dg.MetadataValue.json(lake_fingerprints(lake, patterns)),
-            }
-        )
+        with final_on(RawFileError):  # a refused file fails the same way again: not retried
+            return land(context, storage.lake(), key, entries, patterns)
 
     return _land
+
+
+def land(
+    context: dg.AssetExecutionContext,
+    lake: Lake,
+    key: dg.AssetKey,
+    entries: list[str | Mapping[str, Any]],
+    patterns: list[str],
+) -> dg.MaterializeResult[None]:
+    """Land a raw asset's files in the lake, or check those it holds (the body of its op).
+
+    Raises:
+        RawFileError: a file is refused (:func:`land_files`, :func:`check_lake_file`).
+    """
+    files = resolve_raw_files(entries)
+    event = context.instance.get_latest_materialization_event(key)
+    materialization = event.asset_materialization if event else None
+    landed_before = recorded(materialization, "open_data_sha256")
+    digests = {path: sha256(path) for path in files}
+    lake_files = set(lake_raw_files(lake, patterns))
+    # A file already landed from this version of open_data is left as the lake holds it: a
+    # newer version that arrived in the lake (raw-file sensor) is checked, not overwritten.
+    # Files the raw-file sensor saw arrive are checked as they are, whatever open_data holds.
+    arrived = set(json.loads(context.run.tags.get(ARRIVED_TAG, "[]")))
+    kept = {
+        relative
+        for relative in lake_files
+        if relative in arrived
+        or OPEN_DATA_DIR / relative.removeprefix("raw/") not in files
+        or landed_before.get(relative.removeprefix("raw/"))
+        == digests[OPEN_DATA_DIR / relative.removeprefix("raw/")]
+    }
+    to_land = {
+        path: declared
+        for path, declared in files.items()
+        if f"raw/{path.relative_to(OPEN_DATA_DIR).as_posix()}" not in kept
+    }
+    records = {relative: check_lake_file(lake, relative, entries) for relative in sorted(kept)}
+    if to_land:
+        records.update(land_files(to_land, OPEN_DATA_DIR, lake))
+    context.log.info(
+        f"Landed {len(to_land)} file(s) from open_data/ in {lake.display('raw')};"
+        f" checked {len(kept)} the lake already held"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "files": len(records),
+            "records": sum(records.values()),
+            "records_per_file": dg.MetadataValue.json(records),
+            "lake_path": dg.MetadataValue.path(
+                lake.display("raw", Path(patterns[0]).parent.as_posix())
+            ),
+            "kept_from_lake": dg.MetadataValue.json(sorted(kept)),
+            "open_data_sha256": dg.MetadataValue.json(
+                {path.relative_to(OPEN_DATA_DIR).as_posix(): d for path, d in digests.items()}
+            ),
+            "fingerprints": dg.MetadataValue.json(lake_fingerprints(lake, patterns)),
+        }
+    )

@@ -19,6 +19,7 @@ from data_platform.settings import LAKE_ROOT_ENV, REPO_ROOT, WAREHOUSE_DIR_ENV
 from data_platform.tools.cli import render_template
 from tests.stack.git_repos import git, git_env
 from tests.stack.platform import clean_environment, snapshot_worktree
+from tests.test_dbt_profile import SEED_ROWS, write_project
 
 pytestmark = [pytest.mark.usefixtures("prepared_manifests"), pytest.mark.xdist_group("admin")]
 
@@ -117,18 +118,28 @@ def test_administration_add_refuses_a_bad_or_taken_identifier(scaffolded):
 
 
 @pytest.mark.slow
-def test_the_scaffolded_staging_model_reads_its_semicolon_csv(scaffolded, tmp_path):
-    (tmp_path / "lake").mkdir()  # a set lake root must exist
+def test_the_scaffolded_location_materializes_its_bom_semicolon_csv_and_joins_dim_communes(
+    scaffolded, platform_build, tmp_path
+):
+    # Its own raw file as spreadsheets export it: `;`-separated, byte-order mark, CRLF.
+    raw = scaffolded / "open_data" / "zzz_exemple" / "communes.csv"
+    raw.write_bytes("\ufeffcode_nis;nombre\r\n21004;12\r\n62063;7\r\n92094;3\r\n".encode())
+    # The lake holds data_platform's published dim_communes, from the session's real build.
+    published = Path("marts") / "data_platform" / "dim_communes.parquet"
+    (tmp_path / "lake" / published.parent).mkdir(parents=True)
+    shutil.copy(platform_build.lake / published, tmp_path / "lake" / published)
     env = {LAKE_ROOT_ENV: str(tmp_path / "lake"), WAREHOUSE_DIR_ENV: str(tmp_path / "warehouse")}
-    selection = "zzz/raw/exemple/communes,zzz/stg_exemple__communes"
     result = in_copy(
         scaffolded, "dagster", "asset", "materialize", "-m", "zzz_project.definitions",
-        "--select", selection, env=env,
+        "--select", "zzz/*", env=env,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-4000:]
     with duckdb.connect(str(tmp_path / "warehouse" / "zzz.duckdb"), read_only=True) as db:
         rows = db.sql("select nis_code, example_count from stg_exemple__communes order by 1")
         assert rows.fetchall() == [("21004", 12), ("62063", 7), ("92094", 3)]
+    mart = tmp_path / "lake" / "marts" / "zzz" / "fct_exemple_communes.parquet"
+    names = duckdb.sql(f"select commune_name_fr from '{mart}' order by nis_code").fetchall()
+    assert names == [("Bruxelles",), ("Liège",), ("Mouscron",)]
 
 
 def test_validate_refuses_each_problem_naming_both_sides(tmp_path):
@@ -188,15 +199,37 @@ def test_validate_refuses_each_problem_naming_both_sides(tmp_path):
     assert "data-platform: error: 8 problem(s) in the workspace" in result.stderr
 
 
+def public_style_project(folder: Path) -> Path:
+    """A dbt-duckdb project as published elsewhere, in a git repository of its own.
+
+    Project ``shop`` (tests/test_dbt_profile.py): a seed, its own profile whose only target is
+    called ``stewards``, and a vendored local package whose generic test checks a mart.
+    """
+    project = write_project(folder)
+    vendored = project / "vendor" / "shop_utils"
+    (vendored / "macros").mkdir(parents=True)
+    (vendored / "dbt_project.yml").write_text("name: shop_utils\nversion: '1.0.0'\n")
+    (vendored / "macros" / "is_positive.sql").write_text(
+        "{% test is_positive(model, column_name) %}\n"
+        "select * from {{ model }} where {{ column_name }} <= 0\n{% endtest %}\n"
+    )
+    (project / "packages.yml").write_text("packages:\n  - local: vendor/shop_utils\n")
+    marts = project / "models" / "marts" / "_marts.yml"
+    marts.write_text(
+        marts.read_text().replace(
+            "[unique, not_null]", "[unique, not_null, shop_utils.is_positive]"
+        )
+    )
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--message", "feat: shop dbt project")
+    return project
+
+
 def test_dbt_add_brings_a_dbt_repository_in_as_a_submodule(tmp_path):
-    # A steward's dbt project (from the template), in a bare repository of its own.
-    render_template(tmp_path / "steward", "yyy", "Administration générale Y", "dbt_submodules")
-    work = tmp_path / "steward" / "dbt_submodules" / "yyy_dbt"
-    git(work, "init", "--quiet", "--initial-branch=main")
-    git(work, "add", "--all")
-    git(work, "commit", "--quiet", "--message", "feat: yyy dbt project")
-    remote = tmp_path / "yyy_dbt.git"
-    git(tmp_path, "clone", "--quiet", "--bare", str(work), str(remote))
+    # A public-style dbt project, in a bare repository of its own.
+    remote = tmp_path / "shop_dbt.git"
+    git(tmp_path, "clone", "--quiet", "--bare", str(public_style_project(tmp_path)), str(remote))
 
     copy = platform_copy(tmp_path / "platform")
     file_protocol = {  # git refuses file:// submodules unless asked (CVE-2022-39253)
@@ -207,21 +240,35 @@ def test_dbt_add_brings_a_dbt_repository_in_as_a_submodule(tmp_path):
     command = ("data_platform.tools.cli", "dbt", "add", str(remote))
     refused = in_copy(copy, *command, "--administration", "xxx", "--name", "X", env=file_protocol)
     assert refused.returncode == 1
-    assert f"{remote} holds the dbt project 'yyy', not 'xxx'" in refused.stderr, refused.stderr
+    assert f"{remote} holds the dbt project 'shop', not 'xxx'" in refused.stderr, refused.stderr
     assert not (copy / "dbt_submodules" / "xxx_dbt").exists()
     assert ".gitmodules" not in git(copy, "status", "--porcelain")
 
     added = in_copy(
-        copy, *command, "--administration", "yyy", "--name", "Administration générale Y",
+        copy, *command, "--administration", "shop", "--name", "Administration générale Shop",
         env=file_protocol,
     )  # fmt: skip
     assert added.returncode == 0, added.stdout + added.stderr
-    assert git(copy, "ls-files", "--stage", "dbt_submodules/yyy_dbt").startswith("160000 ")
+    assert git(copy, "ls-files", "--stage", "dbt_submodules/shop_dbt").startswith("160000 ")
     assert str(remote) in (copy / ".gitmodules").read_text()
-    assert (copy / "yyy_project" / "definitions.py").is_file()
-    assert 'CodeLocation("yyy",' in (copy / "data_platform/locations.py").read_text()
+    assert (copy / "shop_project" / "definitions.py").is_file()
+    assert 'CodeLocation("shop",' in (copy / "data_platform/locations.py").read_text()
     listed = in_copy(copy, "data_platform.tools.cli", "dbt", "list")
-    assert "yyy_project" in listed.stdout and "submodule" in listed.stdout, listed.stdout
+    assert "shop_project" in listed.stdout and "submodule" in listed.stdout, listed.stdout
+
+    # It loads and materializes fully, seed and vendored test included, with the platform's
+    # profile (its own has no target the platform knows).
+    (tmp_path / "lake").mkdir()
+    env = {LAKE_ROOT_ENV: str(tmp_path / "lake"), WAREHOUSE_DIR_ENV: str(tmp_path / "warehouse")}
+    result = in_copy(
+        copy, "dagster", "asset", "materialize", "-m", "shop_project.definitions",
+        "--select", "*", env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "is_positive" in result.stderr
+    with duckdb.connect(str(tmp_path / "warehouse" / "shop.duckdb"), read_only=True) as db:
+        rows = db.sql("select city_id, city_name from fct_cities order by 1").fetchall()
+    assert rows == [(key, city.upper()) for key, city in SEED_ROWS]
 
 
 def test_the_template_never_overwrites_an_existing_file(tmp_path):

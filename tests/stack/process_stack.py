@@ -41,6 +41,17 @@ class PostgresServer:
 
     port: int
     password: str
+    pg_ctl: list[str] = field(default_factory=list)  # pg_ctl --pgdata <cluster>, as its owner
+    start_options: list[str] = field(default_factory=list)
+
+    def start(self) -> None:
+        """Start the cluster (``pg_ctl start``) and wait until it accepts connections."""
+        subprocess.run([*self.pg_ctl, *self.start_options, "-w", "start"], check=True,
+                       capture_output=True)  # fmt: skip
+
+    def stop(self) -> None:
+        """Stop the cluster as a restart does (``pg_ctl stop -m fast``: sessions are ended)."""
+        subprocess.run([*self.pg_ctl, "-m", "fast", "-w", "stop"], capture_output=True)
 
     def dsn(self) -> dict[str, str | int]:
         """Return psycopg2's connection keywords for the database."""
@@ -81,23 +92,25 @@ def throwaway_postgres() -> Iterator[PostgresServer]:
     if pg_ctl is None:
         raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
     workdir = Path(tempfile.mkdtemp(prefix="platform-postgres-"))
-    server = PostgresServer(free_port(), secrets.token_hex(12))
-    (workdir / "password").write_text(server.password)
     prefix = []
     if os.geteuid() == 0:
         prefix = ["runuser", "-u", "postgres", "--"]
         shutil.chown(workdir, "postgres")
+    port = free_port()
+    server = PostgresServer(
+        port, secrets.token_hex(12), [*prefix, str(pg_ctl), "--pgdata", str(workdir / "data")],
+        ["-o", f"-h 127.0.0.1 -p {port} -k {workdir} -c fsync=off", "-l", str(workdir / "log")],
+    )  # fmt: skip
+    (workdir / "password").write_text(server.password)
+    if prefix:
         shutil.chown(workdir / "password", "postgres")
-    cluster = [*prefix, str(pg_ctl), "--pgdata", str(workdir / "data")]
     initdb = f"-U dagster --auth=scram-sha-256 --pwfile={workdir / 'password'} -E UTF8"
-    options = f"-h 127.0.0.1 -p {server.port} -k {workdir} -c fsync=off"
-    subprocess.run([*cluster, "initdb", "-o", initdb], check=True, capture_output=True)
-    start = [*cluster, "-o", options, "-l", str(workdir / "log"), "-w", "start"]
-    subprocess.run(start, check=True, capture_output=True)
+    subprocess.run([*server.pg_ctl, "initdb", "-o", initdb], check=True, capture_output=True)
+    server.start()
     try:
         yield server
     finally:
-        subprocess.run([*cluster, "-m", "fast", "-w", "stop"], capture_output=True)
+        server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
